@@ -13,8 +13,10 @@ if [ "$node_major" -lt 20 ]; then
   log "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"; exit 1
 fi
 
-# Debian packages: nats-server, SIPp (sip-tester), the NATS C client, a C tool chain, valgrind for the C tests.
-apt_packages=(nats-server sip-tester libnats-dev build-essential pkg-config valgrind ca-certificates openssl)
+# Debian packages: nats-server, SIPp (sip-tester), the NATS C client, a C tool chain, valgrind for the C tests,
+# sngrep (a HEP collector for the `sipnats hep` tests).
+# dnsmasq-base (the dnsmasq binary without a system service) for the RFC 3263 resolver tests.
+apt_packages=(nats-server sip-tester libnats-dev build-essential pkg-config valgrind ca-certificates openssl dnsmasq-base sngrep)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,0 +1,20 @@
+/** @sipnats/bus: the NATS connection (reconnect, status, drain), KV and micro-service helpers. */
+export { connectBus, backoffDelay, type Bus, type ConnectBusOptions, type BusTlsOptions, type StatusListener } from './connect.js';
+export {
+  openKv,
+  kvGetJson,
+  kvPutJson,
+  kvCreateJson,
+  kvReplaceJson,
+  kvUpdateJson,
+  kvDelete,
+  type KV,
+  type OpenKvOptions,
+  type KvValue,
+  type KvUpdateOptions,
+} from './kv.js';
+export { kvKey, encodeKvToken, decodeKvToken, MAX_KV_KEY_LENGTH } from './kv-key.js';
+export { registerService, type RegisterServiceOptions, type ServiceHandle } from './service.js';
+export { BusError, KvConflictError, BUS_ERROR, type BusErrorCode } from './errors.js';
+export type { NatsConnection, Msg, MsgHdrs, Status, Subscription } from '@nats-io/nats-core';
+export { headers as natsHeaders } from '@nats-io/nats-core';

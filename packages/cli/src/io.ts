@@ -1,0 +1,19 @@
+/** What a command may touch: its output streams. Tests pass string sinks. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** Exit codes shared by every subcommand. */
+export const EXIT = {
+  ok: 0,
+  /** The command ran and found a problem in its input (a message rejected, a check failed). */
+  failed: 1,
+  /** The command was called wrongly (unknown subcommand, missing argument, bad flag). */
+  usage: 2,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class UsageError extends Error {
+  readonly code = 'SIPNATS_ERR_USAGE';
+}

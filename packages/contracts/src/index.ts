@@ -1,0 +1,57 @@
+/** @sipnats/contracts: the wire contract of sipnats (subjects, headers, schemas, codec). */
+export { ContractError, CONTRACT_ERROR, type ContractErrorCode } from './errors.js';
+export { encodeToken, decodeToken, isPlainToken, MAX_TOKEN_BYTES } from './token.js';
+export { subjects, validatePrefix, type Subjects } from './subjects.js';
+export {
+  ENVELOPE_VERSION,
+  DEFAULT_PREFIX,
+  QUEUE,
+  type QueueName,
+  RAW_HEADERS,
+  type RawHeaderName,
+  SIP_HEADER_CALL,
+  TRANSPORTS,
+  type SipTransport,
+  SUBJECT_PARTS,
+} from './constants.js';
+export {
+  FlowRef,
+  NameAddrInfo,
+  CSeq,
+  LIMITS,
+  RequestEnvelope,
+  ResponseEnvelope,
+  OutMessage,
+  OUT_KINDS,
+  type OutKind,
+  ForwardedMessage,
+  CallEvent,
+  CALL_EVENTS,
+  CALL_DIRECTIONS,
+  type CallEventName,
+  type CallDirection,
+  RegEvent,
+  REG_EVENTS,
+  type RegEventName,
+  CallCommand,
+  CALL_ACTIONS,
+  CALL_COMMAND_SCHEMAS,
+  type CallAction,
+  RingCommand,
+  AnswerCommand,
+  RejectCommand,
+  RedirectCommand,
+  HangupCommand,
+  InfoCommand,
+  UpdateCommand,
+  OriginateCommand,
+  BridgeCommand,
+  TransferCommand,
+  CommandReply,
+  REPLY_CODES,
+  REPLY_CODE,
+  type ReplyCode,
+  PAYLOAD_SCHEMAS,
+} from './schemas/index.js';
+export { encodeJson, decodeJson, assertValid, isValid, describeErrors, MAX_PROBLEMS, type DecodeResult } from './codec.js';
+export { toBase64, fromBase64 } from './base64.js';

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { fromBase64, toBase64 } from '../src/base64.js';
+import { assertValid, decodeJson, encodeJson, isValid } from '../src/codec.js';
+import { CONTRACT_ERROR, ContractError } from '../src/errors.js';
+import {
+  CALL_ACTIONS,
+  CALL_COMMAND_SCHEMAS,
+  CallCommand,
+  CallEvent,
+  CommandReply,
+  type FlowRef,
+  ForwardedMessage,
+  OutMessage,
+  RegEvent,
+  RequestEnvelope,
+  ResponseEnvelope,
+} from '../src/schemas/index.js';
+
+const INVITE = 'INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n\r\n';
+const flow: FlowRef = { instance: 't1', transport: 'udp', local: '127.0.0.1:5060', remote: '[::1]:5062', id: 'udp0/[::1]:5062' };
+
+const request: RequestEnvelope = {
+  v: 1,
+  instance: 't1',
+  flow,
+  txn: 'z9hG4bK1:INVITE',
+  receivedAt: 1_700_000_000_000,
+  method: 'INVITE',
+  uri: 'sip:bob@example.com',
+  callId: 'abc@10.0.0.1',
+  cseq: { seq: 1, method: 'INVITE' },
+  from: { uri: 'sip:alice@example.com', display: 'Alice', tag: 'a1' },
+  to: { uri: 'sip:bob@example.com' },
+  branch: 'z9hG4bK1',
+  raw: toBase64(INVITE),
+};
+
+describe('contracts: JSON codec', () => {
+  it('round-trips a request envelope and its raw bytes', () => {
+    const bytes = encodeJson(RequestEnvelope, request);
+    const r = decodeJson(RequestEnvelope, bytes);
+    assert.ok(r.ok);
+    assert.deepEqual(r.value, request);
+    assert.equal(fromBase64(r.value.raw).toString('utf8'), INVITE);
+  });
+
+  it('accepts a valid instance of every payload', () => {
+    const samples: Array<[string, unknown, unknown]> = [
+      ['ResponseEnvelope', ResponseEnvelope, { v: 1, instance: 't1', txn: 'c1', status: 408, reason: 'Request Timeout', callId: 'x', cseq: { seq: 2, method: 'BYE' }, timeout: true }],
+      ['OutMessage', OutMessage, { v: 1, kind: 'request', raw: 'QUJD', target: { transport: 'tcp', host: '::1', port: 5060 } }],
+      ['OutMessage 2xx', OutMessage, { v: 1, kind: 'response', raw: 'QUJD', txn: 't', flow, retransmit2xx: true }],
+      ['ForwardedMessage', ForwardedMessage, { v: 1, from: 't2', flow, receivedAt: 1, raw: 'QQ==' }],
+      [
+        'CallEvent',
+        CallEvent,
+        { v: 1, event: 'dtmf', call: 'c1', sipCallId: 'x', direction: 'inbound', from: { uri: 'sip:a@b' }, to: { uri: 'sip:c@d' }, at: 5, instance: 'u1', dtmf: { digit: '#', duration: 160 }, headers: { 'X-Foo': 'bar' } },
+      ],
+      ['RegEvent', RegEvent, { v: 1, event: 'registered', aor: 'sip:alice@example.com', contact: 'sip:alice@10.0.0.1', expires: 3600, at: 1, instance: 'u1', flow }],
+      ['CommandReply', CommandReply, { v: 1, ok: false, call: 'c1', code: 'NOT_FOUND', error: 'no such call' }],
+    ];
+    for (const [name, schema, value] of samples) {
+      const r = decodeJson(schema as typeof OutMessage, JSON.stringify(value));
+      assert.ok(r.ok, `${name}: ${r.ok ? '' : r.errors.join('; ')}`);
+    }
+  });
+
+  it('discriminates call commands by action and validates each action', () => {
+    const answer = { v: 1, call: 'c1', action: 'answer', sdp: 'v=0\r\n' };
+    assert.ok(isValid(CallCommand, answer));
+    assert.ok(isValid(CALL_COMMAND_SCHEMAS.answer, answer));
+    assert.ok(!isValid(CALL_COMMAND_SCHEMAS.ring, answer));
+    assert.ok(!isValid(CallCommand, { v: 1, call: 'c1', action: 'answer' }), 'answer without sdp');
+    assert.ok(!isValid(CallCommand, { v: 1, call: 'c1', action: 'reject', status: 200 }), 'reject with 2xx');
+    assert.ok(!isValid(CallCommand, { v: 1, call: 'c1', action: 'ring', status: 181 }), 'ring with 181');
+    assert.ok(isValid(CallCommand, { v: 1, call: 'c1', action: 'originate', from: 'sip:a@b', to: 'sip:c@d', credentials: { username: 'u', password: 'p' } }));
+    assert.ok(!isValid(CallCommand, { v: 1, call: 'c1', action: 'dance' }));
+    assert.deepEqual(Object.keys(CALL_COMMAND_SCHEMAS).sort(), [...CALL_ACTIONS].sort());
+  });
+
+  it('reports readable errors with paths for invalid payloads', () => {
+    const r = decodeJson(RequestEnvelope, JSON.stringify({ ...request, v: 2, extra: 1, flow: { ...flow, transport: 'sctp' } }));
+    assert.ok(!r.ok);
+    const text = r.errors.join('\n');
+    assert.match(text, /^\/v: /m);
+    assert.match(text, /^\/extra: /m);
+    assert.match(text, /^\/flow\/transport: /m);
+    assert.ok(r.errors.length <= 10);
+  });
+
+  it('never throws on garbage input', () => {
+    for (const input of ['', 'nul', '{"v":1', '[]', 'null', '"x"', new Uint8Array([0xff, 0xfe])]) {
+      const r = decodeJson(CallEvent, input);
+      assert.ok(!r.ok);
+      assert.ok(r.errors.length > 0 && r.errors.every((e) => e.startsWith('/')));
+    }
+  });
+
+  it('refuses to encode an invalid value, with problems listed', () => {
+    assert.throws(
+      () => encodeJson(CommandReply, { v: 1, ok: true, code: 'NOPE' } as unknown as CommandReply),
+      (e: unknown) => e instanceof ContractError && e.code === CONTRACT_ERROR.invalid && e.problems.some((p) => p.startsWith('/code')),
+    );
+    assert.throws(() => assertValid(OutMessage, { v: 1, kind: 'response' }), /invalid OutMessage: \/raw/);
+  });
+
+  it('rejects flow addresses that are not ip:port', () => {
+    for (const local of ['localhost:5060', '::1:5060', '127.0.0.1', '[::1]']) {
+      assert.ok(!isValid(ForwardedMessage, { v: 1, from: 't', flow: { ...flow, local }, receivedAt: 1, raw: '' }), local);
+    }
+    assert.ok(isValid(ForwardedMessage, { v: 1, from: 't', flow: { ...flow, local: '[fe80::1%eth0]:5060' }, receivedAt: 1, raw: '' }));
+  });
+
+  it('header maps accept only SIP token names and single-line values, at most 32', () => {
+    const base = { v: 1, call: 'c1', action: 'answer', sdp: 'v=0' };
+    assert.ok(isValid(CallCommand, { ...base, headers: { 'X-Tenant': 'acme' } }));
+    assert.ok(!isValid(CallCommand, { ...base, headers: { 'bad name': 'x' } }), 'space in name');
+    assert.ok(!isValid(CallCommand, { ...base, headers: { 'X-A': 'x\r\nVia: injected' } }), 'CRLF in value');
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`X-H${i}`, 'v']));
+    assert.ok(!isValid(CallCommand, { ...base, headers: many }), '33 headers');
+  });
+
+  it('base64 helpers: strict decode, exact bytes', () => {
+    const bytes = new Uint8Array([0, 1, 2, 250, 255, 13, 10]);
+    assert.deepEqual(new Uint8Array(fromBase64(toBase64(bytes))), bytes);
+    assert.equal(toBase64(new Uint8Array([1, 2, 3, 4]).subarray(1, 3)), toBase64(new Uint8Array([2, 3])));
+    for (const bad of ['QQ=', 'Q===', 'QQ==QQ==', 'Q!==', 'QUJD\n']) {
+      assert.throws(() => fromBase64(bad), (e: unknown) => e instanceof ContractError && e.code === CONTRACT_ERROR.base64, bad);
+    }
+  });
+});

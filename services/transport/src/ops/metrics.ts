@@ -1,0 +1,113 @@
+/** Prometheus metrics of the transport (prom-client, one registry per process or test). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface TransportMetrics {
+  readonly registry: Registry;
+  /** labels: transport, kind (request|response), method, class (1xx..6xx, '' for requests) */
+  readonly messagesIn: Counter<'transport' | 'kind' | 'method' | 'class'>;
+  readonly messagesOut: Counter<'transport' | 'kind' | 'method' | 'class'>;
+  /** labels: code (SIP_ERR_*), kind (request|response|unknown) */
+  readonly parseErrors: Counter<'code' | 'kind'>;
+  /** labels: side (server|client), direction (in: absorbed, out: resent) */
+  readonly retransmissions: Counter<'side' | 'direction'>;
+  readonly openTransactions: Gauge<'side'>;
+  readonly connections: Gauge<'transport'>;
+  readonly connectionsRefused: Counter;
+  /** labels: direction (out: sent to another instance, in: received from one), kind */
+  readonly forwarded: Counter<'direction' | 'kind'>;
+  /** labels: where (branch|route|path|flow), fault */
+  readonly refusedTokens: Counter<'where' | 'fault'>;
+  /** labels: reason (nats-down|queue-full|draining|overload), method */
+  readonly shed: Counter<'reason' | 'method'>;
+  /** labels: priority, why */
+  readonly publishDropped: Counter<'priority' | 'why'>;
+  readonly publishLatency: Histogram;
+  /** labels: reason (no-flow|send-failed|no-route|bad-message) */
+  readonly sendFailures: Counter<'reason'>;
+  readonly timeouts: Counter<'side'>;
+  /** labels: reason (unmatched-response, oversize, bad-out-message, ...) */
+  readonly dropped: Counter<'reason'>;
+}
+
+export function createMetrics(withDefaults = true): TransportMetrics {
+  const registry = new Registry();
+  if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'sipnats_transport_' });
+  const r = [registry];
+  return {
+    registry,
+    messagesIn: new Counter({
+      name: 'sipnats_transport_messages_in_total',
+      help: 'SIP messages received, by transport, kind, method and status class.',
+      labelNames: ['transport', 'kind', 'method', 'class'],
+      registers: r,
+    }),
+    messagesOut: new Counter({
+      name: 'sipnats_transport_messages_out_total',
+      help: 'SIP messages sent, by transport, kind, method and status class.',
+      labelNames: ['transport', 'kind', 'method', 'class'],
+      registers: r,
+    }),
+    parseErrors: new Counter({
+      name: 'sipnats_transport_parse_errors_total',
+      help: 'Messages that failed to parse, by codec error code.',
+      labelNames: ['code', 'kind'],
+      registers: r,
+    }),
+    retransmissions: new Counter({
+      name: 'sipnats_transport_retransmissions_total',
+      help: 'Retransmissions absorbed (in) and sent (out) by the transaction layer.',
+      labelNames: ['side', 'direction'],
+      registers: r,
+    }),
+    openTransactions: new Gauge({ name: 'sipnats_transport_transactions_open', help: 'Open transactions.', labelNames: ['side'], registers: r }),
+    connections: new Gauge({ name: 'sipnats_transport_connections_open', help: 'Open connections.', labelNames: ['transport'], registers: r }),
+    connectionsRefused: new Counter({
+      name: 'sipnats_transport_connections_refused_total',
+      help: 'Connections refused by the total or per-IP limit.',
+      registers: r,
+    }),
+    forwarded: new Counter({
+      name: 'sipnats_transport_forwarded_total',
+      help: 'Messages forwarded to (out) or from (in) another transport instance.',
+      labelNames: ['direction', 'kind'],
+      registers: r,
+    }),
+    refusedTokens: new Counter({
+      name: 'sipnats_transport_refused_tokens_total',
+      help: 'Routing tokens refused (forged, tampered, malformed or unknown flow).',
+      labelNames: ['where', 'fault'],
+      registers: r,
+    }),
+    shed: new Counter({
+      name: 'sipnats_transport_shed_total',
+      help: 'New requests answered 503 instead of being published.',
+      labelNames: ['reason', 'method'],
+      registers: r,
+    }),
+    publishDropped: new Counter({
+      name: 'sipnats_transport_publish_dropped_total',
+      help: 'Messages not published to NATS.',
+      labelNames: ['priority', 'why'],
+      registers: r,
+    }),
+    publishLatency: new Histogram({
+      name: 'sipnats_transport_publish_latency_seconds',
+      help: 'Time a message waited in the publish queue before it was handed to NATS.',
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: r,
+    }),
+    sendFailures: new Counter({
+      name: 'sipnats_transport_send_failures_total',
+      help: 'Messages that could not be sent.',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    timeouts: new Counter({ name: 'sipnats_transport_timeouts_total', help: 'Transactions ended by a timer.', labelNames: ['side'], registers: r }),
+    dropped: new Counter({ name: 'sipnats_transport_dropped_total', help: 'Messages dropped, by reason.', labelNames: ['reason'], registers: r }),
+  };
+}
+
+/** `1xx`..`6xx` for a status code. */
+export function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}

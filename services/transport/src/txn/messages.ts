@@ -1,0 +1,50 @@
+/**
+ * Messages the transaction layer builds itself: the 100 (Trying) to a new INVITE (§8.2.6,
+ * §17.2.1) and the ACK for a non-2xx final response (§17.1.1.3). Built from header values of
+ * the parsed request, so the exact bytes are predictable and tested as golden bytes.
+ */
+import type { TxnRequest, TxnResponse } from './types.js';
+
+const CRLF = '\r\n';
+const encoder = new TextEncoder();
+
+/** Via values of a request in order: header lines as they are now (after received/rport). */
+function viaLines(req: TxnRequest): string[] {
+  const lines = req.getHeaders('Via');
+  return lines.length > 0 ? lines : req.via.map((v) => v.raw);
+}
+
+/**
+ * 100 (Trying), §8.2.6: Via(s), From, To (no tag added, §17.2.1), Call-ID, CSeq and Timestamp
+ * (§8.2.6.1) copied from the request, Content-Length 0.
+ */
+export function buildTrying(req: TxnRequest): Uint8Array {
+  const lines = ['SIP/2.0 100 Trying'];
+  for (const via of viaLines(req)) lines.push(`Via: ${via}`);
+  lines.push(`From: ${req.from.raw}`, `To: ${req.to.raw}`, `Call-ID: ${req.callId}`, `CSeq: ${req.cseq.seq} ${req.cseq.method}`);
+  const timestamp = req.getHeader('Timestamp');
+  if (timestamp !== undefined) lines.push(`Timestamp: ${timestamp}`);
+  lines.push('Content-Length: 0');
+  return encoder.encode(lines.join(CRLF) + CRLF + CRLF);
+}
+
+/**
+ * ACK for a non-2xx final response, §17.1.1.3: Request-URI, Call-ID, From and CSeq number of
+ * the INVITE (method ACK), To of the response, the INVITE's top Via only, its Route headers,
+ * Max-Forwards 70, no body.
+ */
+export function buildNon2xxAck(invite: TxnRequest, response: TxnResponse): Uint8Array {
+  const top = invite.via[0];
+  const lines = [`ACK ${invite.uri} SIP/2.0`];
+  if (top !== undefined) lines.push(`Via: ${top.raw}`);
+  for (const route of invite.getHeaders('Route')) lines.push(`Route: ${route}`);
+  lines.push(
+    'Max-Forwards: 70',
+    `From: ${invite.from.raw}`,
+    `To: ${response.to.raw}`,
+    `Call-ID: ${invite.callId}`,
+    `CSeq: ${invite.cseq.seq} ACK`,
+    'Content-Length: 0',
+  );
+  return encoder.encode(lines.join(CRLF) + CRLF + CRLF);
+}

@@ -1,0 +1,128 @@
+/**
+ * Non-INVITE server transaction, RFC 3261 §17.2.2 (figure 8).
+ *
+ *   Trying ──1xx from TU──▶ Proceeding ──200-699 from TU──▶ Completed ──Timer J──▶ Terminated
+ *     └──────────200-699 from TU─────────────────────────────▲
+ *
+ * Trying and Proceeding have no RFC timer; after 64*T1 without a final response the client's
+ * Timer F has fired, nobody waits any more, and the transaction is dropped (bounded memory when
+ * the TU never answers).
+ */
+import { transportError } from './errors.js';
+import { RespondOutcome, type Machine, type MachineHost } from './machine.js';
+import { TimerSet } from './timers.js';
+import type { Flow, TxnRequest } from './types.js';
+import { TerminationReason, TxnSide } from './types.js';
+
+export const NonInviteServerState = {
+  trying: 'trying',
+  proceeding: 'proceeding',
+  completed: 'completed',
+  terminated: 'terminated',
+} as const;
+export type NonInviteServerState = (typeof NonInviteServerState)[keyof typeof NonInviteServerState];
+
+export class NonInviteServerTxn implements Machine {
+  readonly side = TxnSide.server;
+  readonly id: string;
+  readonly key: string;
+  readonly request: TxnRequest;
+  readonly flow: Flow;
+  readonly #host: MachineHost;
+  readonly #timers: TimerSet;
+  #state: NonInviteServerState = NonInviteServerState.trying;
+  #lastResponse: Uint8Array | undefined;
+
+  constructor(host: MachineHost, id: string, key: string, request: TxnRequest, flow: Flow) {
+    this.#host = host;
+    this.id = id;
+    this.key = key;
+    this.request = request;
+    this.flow = flow;
+    this.#timers = new TimerSet(host.clock);
+    this.#timers.arm('no-final', 64 * host.timers.T1, () => this.#onAbandoned());
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get state(): NonInviteServerState {
+    return this.#state;
+  }
+
+  /** A response from the TU. */
+  respond(status: number, bytes: Uint8Array): RespondOutcome {
+    switch (this.#state) {
+      // §17.2.2: a provisional moves to (or stays in) Proceeding; a final enters Completed with
+      // Timer J (64*T1 unreliable, 0 reliable).
+      case NonInviteServerState.trying:
+      case NonInviteServerState.proceeding:
+        if (!this.#send(bytes)) return RespondOutcome.transportError;
+        this.#lastResponse = bytes;
+        if (status < 200) {
+          this.#state = NonInviteServerState.proceeding;
+        } else {
+          this.#state = NonInviteServerState.completed;
+          this.#timers.cancel('no-final');
+          if (this.flow.reliable) this.#terminate(TerminationReason.normal);
+          else this.#timers.arm('J', 64 * this.#host.timers.T1, () => this.#terminate(TerminationReason.normal));
+        }
+        return RespondOutcome.sent;
+      // §17.2.2: in Completed, any other final response from the TU is discarded.
+      case NonInviteServerState.completed:
+      case NonInviteServerState.terminated:
+        return RespondOutcome.badState;
+    }
+  }
+
+  /** A retransmission of the request that created the transaction. */
+  receiveRetransmission(): void {
+    this.#host.emit({ type: 'retransmission', side: this.side, id: this.id, method: this.method, direction: 'in' });
+    switch (this.#state) {
+      // §17.2.2: in Trying retransmissions are discarded (no response to repeat yet).
+      case NonInviteServerState.trying:
+      case NonInviteServerState.terminated:
+        return;
+      // §17.2.2: Proceeding resends the last provisional, Completed the final response.
+      case NonInviteServerState.proceeding:
+      case NonInviteServerState.completed:
+        if (this.#lastResponse !== undefined && this.#send(this.#lastResponse)) {
+          this.#host.emit({ type: 'retransmission', side: this.side, id: this.id, method: this.method, direction: 'out' });
+        }
+        return;
+    }
+  }
+
+  abort(): void {
+    this.#timers.cancelAll();
+    this.#state = NonInviteServerState.terminated;
+  }
+
+  #onAbandoned(): void {
+    this.#host.emit({ type: 'timeout', side: this.side, id: this.id, method: this.method, timer: 'no-final' });
+    this.#terminate(TerminationReason.timeout);
+  }
+
+  /** §17.2.4: a send failure terminates the transaction; the TU learns it from the result/event. */
+  #send(bytes: Uint8Array): boolean {
+    try {
+      this.#host.send(bytes, this.flow);
+      return true;
+    } catch (cause) {
+      const error = transportError(cause);
+      this.#host.emit({ type: 'transport-error', side: this.side, id: this.id, method: this.method, error });
+      this.#terminate(TerminationReason.transportError);
+      return false;
+    }
+  }
+
+  #terminate(reason: TerminationReason): void {
+    if (this.#state === NonInviteServerState.terminated) return;
+    const last = this.#state;
+    this.#timers.cancelAll();
+    this.#state = NonInviteServerState.terminated;
+    this.#host.emit({ type: 'terminated', side: this.side, id: this.id, method: this.method, state: last, reason });
+    this.#host.terminated(this, reason);
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * build(deps): the ua wired from its parts, without touching the process: NATS, KV, clock and
+ * randomness come in as interfaces, so tests run it with fakes or against a real nats-server.
+ *
+ * Requests (`<p>.req.*`, queue group `ua`) and commands (`<p>.cmd.call.*`, queue group `ua`) go
+ * through one bounded work queue with bounded concurrency; a full queue or a draining service
+ * answers 503 (requests) or INTERNAL (commands) at once. Call timers and registration expiry are
+ * swept by every instance with CAS, so nothing depends on one process staying alive.
+ */
+import type { Subjects } from '@sipnats/contracts';
+import { QUEUE, subjects as makeSubjects } from '@sipnats/contracts';
+import type { Logger } from '@sipnats/logging';
+import type { CredentialStore } from './auth/credential-store.js';
+import { parseAlgorithm, type DigestAlgorithm } from './auth/digest-algorithm.js';
+import { DigestAuthenticator } from './auth/digest-server.js';
+import { NonceService } from './auth/nonce.js';
+import type { NonceCountStore } from './auth/nonce-count-store.js';
+import type { UaConfig } from './config.js';
+import { busyReply, handleCommandMessage } from './control/commands.js';
+import type { DialogConfig } from './dialog/types.js';
+import type { UaContext } from './handlers/context.js';
+import { decodeEnvelope, handleEnvelope, serviceUnavailable } from './handlers/dispatch.js';
+import type { UaMetrics } from './ops/metrics.js';
+import type { Clock, RandomSource } from './ports.js';
+import type { BindingStore } from './registrar/binding-store.js';
+import { CallTimers } from './runtime/call-timers.js';
+import { ClientTransactions } from './runtime/client-transactions.js';
+import type { Messaging, MessagingSubscription } from './runtime/messaging.js';
+import { RegistrationSweep, type RegistrationSweepOptions } from './runtime/registration-sweep.js';
+import { WorkQueue } from './runtime/work-queue.js';
+import type { CallStore } from './store/call-store.js';
+
+export interface UaDeps {
+  readonly config: UaConfig;
+  readonly messaging: Messaging;
+  readonly calls: CallStore;
+  readonly bindings: BindingStore;
+  /** Listing access to the bindings for the expiry sweep (absent: no sweep, e.g. unit tests). */
+  readonly bindingSweepStore?: RegistrationSweepOptions['store'];
+  readonly nonceCounts: NonceCountStore;
+  readonly credentials: CredentialStore;
+  /** HMAC key of the digest nonces (shared by every instance). */
+  readonly nonceSecret: Uint8Array;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly log: Logger;
+  readonly metrics: UaMetrics;
+}
+
+export interface UaApp {
+  readonly ctx: UaContext;
+  readonly subjects: Subjects;
+  readonly queue: WorkQueue;
+  readonly timers: CallTimers;
+  readonly registrationSweep: RegistrationSweep | undefined;
+  /** Subscribes and starts the sweeps. */
+  start(): void;
+  /** Stops taking new work and resolves when in-flight work finished (bounded by `timeoutMs`). */
+  drain(timeoutMs: number): Promise<void>;
+  readonly draining: boolean;
+}
+
+export function dialogConfig(c: UaConfig): DialogConfig {
+  return {
+    t1: c.t1,
+    answerTimeoutMs: c.answerTimeout,
+    noAnswerStatus: c.answerTimeoutStatus,
+    sessionExpires: c.sessionExpires,
+    minSE: c.minSE,
+  };
+}
+
+/** The configured digest algorithms, canonical names, duplicates dropped (config checked the names). */
+export function digestAlgorithms(names: readonly string[]): DigestAlgorithm[] {
+  const out: DigestAlgorithm[] = [];
+  for (const name of names) {
+    const a = parseAlgorithm(name);
+    if (a !== undefined && !out.includes(a)) out.push(a);
+  }
+  return out;
+}
+
+export function build(deps: UaDeps): UaApp {
+  const { config, messaging, log, metrics } = deps;
+  const subjects = makeSubjects(config.prefix);
+  let draining = false;
+  const queue = new WorkQueue({
+    concurrency: config.maxConcurrency,
+    maxQueue: config.maxQueue,
+    onError: (err) => log.error({ err }, 'work item failed'),
+    onChange: (running, waiting) => {
+      metrics.inFlight.set(running);
+      metrics.queueDepth.set(waiting);
+    },
+  });
+  const clients = new ClientTransactions({
+    messaging,
+    subjects,
+    maxPending: 50_000,
+    timeoutMs: 64 * config.t1 + 8000,
+    onError: (err) => log.warn({ err }, 'client transaction response dropped'),
+  });
+  const auth = config.authRequired
+    ? new DigestAuthenticator({
+        realm: config.realm,
+        nonces: new NonceService({ secret: deps.nonceSecret, random: deps.random, lifetimeMs: config.nonceLifetime }),
+        counts: deps.nonceCounts,
+        credentials: deps.credentials,
+        algorithms: digestAlgorithms(config.digestAlgorithms),
+      })
+    : undefined;
+  const timers: CallTimers = new CallTimers({
+    ctx: () => ctx,
+    maxLocal: 100_000,
+    sweepIntervalMs: config.sweepInterval,
+    sweepBatch: 5000,
+    submit: (job) => queue.offer(job),
+  });
+  const ctx: UaContext = {
+    instance: config.instanceId,
+    subjects,
+    messaging,
+    clients,
+    calls: deps.calls,
+    bindings: deps.bindings,
+    auth,
+    registrar: {
+      minExpires: config.minExpires,
+      maxExpires: config.maxExpires,
+      defaultExpires: config.defaultExpires,
+      maxContacts: config.maxContacts,
+      ...(config.domains === undefined ? {} : { domains: config.domains.map((d) => d.toLowerCase()) }),
+    },
+    dialog: dialogConfig(config),
+    policy: { retryAfter: config.retryAfter, updatePolicy: config.updatePolicy, updateTimeoutMs: config.updateTimeout, userAgent: config.userAgent },
+    clock: deps.clock,
+    random: deps.random,
+    log,
+    metrics,
+    scheduleLocal: (call, at) => timers.schedule(call, at),
+  };
+  const registrationSweep =
+    deps.bindingSweepStore === undefined
+      ? undefined
+      : new RegistrationSweep({
+          ctx: () => ctx,
+          store: deps.bindingSweepStore,
+          intervalMs: Math.max(config.sweepInterval, 1000),
+          batch: 100_000,
+          onSample: async () => metrics.dialogsActive.set(await deps.calls.countCalls(1_000_000)),
+        });
+
+  const subs: MessagingSubscription[] = [];
+  const onRequest = (data: Uint8Array): void => {
+    const env = decodeEnvelope(ctx, data);
+    if (env === undefined) return;
+    if (!queue.offer(() => handleEnvelope(ctx, env))) serviceUnavailable(ctx, env, queue.closed ? 'draining' : 'queue');
+  };
+
+  return {
+    ctx,
+    subjects,
+    queue,
+    timers,
+    registrationSweep,
+    get draining() {
+      return draining;
+    },
+    start() {
+      clients.start();
+      subs.push(messaging.subscribe(subjects.reqAll(), QUEUE.ua, (msg) => onRequest(msg.data)));
+      subs.push(
+        messaging.subscribe(subjects.cmdCallAll(), QUEUE.ua, (msg) => {
+          const refused = (why: string): void => {
+            if (msg.reply !== undefined) messaging.publish(msg.reply, busyReply(why));
+          };
+          if (!queue.offer(() => handleCommandMessage(ctx, msg))) refused(queue.closed ? 'ua instance draining; try again' : 'ua overloaded; try again');
+        }),
+      );
+      timers.start();
+      registrationSweep?.start();
+      log.info({ prefix: subjects.prefix, queue: QUEUE.ua, auth: auth !== undefined }, 'ua serving');
+    },
+    async drain(timeoutMs) {
+      if (draining) return;
+      draining = true;
+      // The server stops sending to this member of the queue group; what was delivered still runs.
+      await Promise.allSettled(subs.map((s) => s.drain()));
+      timers.stop();
+      registrationSweep?.stop();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+      });
+      await Promise.race([queue.close(), timeout]);
+      clearTimeout(timer);
+      clients.stop();
+    },
+  };
+}

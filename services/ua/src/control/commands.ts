@@ -1,0 +1,83 @@
+/**
+ * Call commands on `<p>.cmd.call.<action>` (request/reply, queue group `ua`): validated against the
+ * contracts (an invalid payload changes nothing and gets INVALID naming the problems), applied to
+ * the call with KV compare-and-set (of two competing controllers exactly one wins; the loser's
+ * command is re-evaluated on the fresh state and gets CONFLICT or BAD_STATE), replied with
+ * CommandReply.
+ */
+import { CALL_ACTIONS, CALL_COMMAND_SCHEMAS, CommandReply, decodeJson, encodeJson, REPLY_CODE, type CallAction, type ReplyCode } from '@sipnats/contracts';
+import { handleCommand, type CommandOutcome, type DialogCommand } from '../dialog/commands.js';
+import { isUnavailable } from '../errors.js';
+import { runStep } from '../handlers/call-runner.js';
+import type { UaContext } from '../handlers/context.js';
+import { responseFeeder } from '../handlers/in-dialog.js';
+import type { InMessage } from '../runtime/messaging.js';
+
+/** Actions this ua carries out; the others (UAC side) are refused with INVALID. */
+const SUPPORTED_ACTIONS: ReadonlySet<CallAction> = new Set<CallAction>(['ring', 'answer', 'reject', 'redirect', 'hangup', 'info', 'update']);
+
+function reply(ok: true, call: string, status?: number): CommandReply;
+function reply(ok: false, call: string | undefined, status: undefined, code: ReplyCode, error: string): CommandReply;
+function reply(ok: boolean, call: string | undefined, status?: number, code?: ReplyCode, error?: string): CommandReply {
+  return {
+    v: 1,
+    ok,
+    ...(call === undefined ? {} : { call: call.slice(0, 256) }),
+    ...(status === undefined ? {} : { status }),
+    ...(code === undefined ? {} : { code }),
+    ...(error === undefined ? {} : { error: error.slice(0, 1024) }),
+  };
+}
+
+function isAction(a: string | undefined): a is CallAction {
+  return a !== undefined && (CALL_ACTIONS as readonly string[]).includes(a);
+}
+
+/** Decides the reply to one command message. */
+export async function executeCommand(ctx: UaContext, subject: string, data: Uint8Array): Promise<CommandReply> {
+  const action = ctx.subjects.lastToken(subject, 'cmdCall');
+  if (!isAction(action)) return reply(false, undefined, undefined, REPLY_CODE.INVALID, `unknown action ${JSON.stringify(action ?? subject)}`);
+  const decoded = decodeJson(CALL_COMMAND_SCHEMAS[action], data);
+  if (!decoded.ok) return reply(false, undefined, undefined, REPLY_CODE.INVALID, `invalid ${action} command: ${decoded.errors.join('; ')}`);
+  const command = decoded.value;
+  if (command.action !== action) {
+    return reply(false, command.call, undefined, REPLY_CODE.INVALID, `action ${command.action} does not match the subject (${action})`);
+  }
+  if (!SUPPORTED_ACTIONS.has(action)) return reply(false, command.call, undefined, REPLY_CODE.INVALID, `action ${action} is not supported by this ua`);
+  const dialogCommand = command as DialogCommand;
+  try {
+    const outcome = await runStep<CommandOutcome>(
+      ctx,
+      command.call,
+      (entry) => {
+        const r = handleCommand(ctx.dialog, entry.dialog, dialogCommand, ctx.clock());
+        if (!r.ok) return { kind: 'stop', result: r };
+        return { kind: 'transition', transition: r.transition, result: r };
+      },
+      { onResponse: responseFeeder(ctx) },
+    );
+    if (outcome.kind === 'not-found') return reply(false, command.call, undefined, REPLY_CODE.NOT_FOUND, `no call ${command.call}`);
+    if (outcome.kind === 'conflict') return reply(false, command.call, undefined, REPLY_CODE.CONFLICT, 'the call kept changing; try again');
+    const r = outcome.result;
+    if (!r.ok) return reply(false, command.call, undefined, r.code, r.error);
+    return reply(true, command.call, r.status);
+  } catch (err) {
+    if (isUnavailable(err)) return reply(false, command.call, undefined, REPLY_CODE.INTERNAL, 'call store unavailable; try again');
+    ctx.log.error({ err, call: command.call, action }, 'command failed');
+    return reply(false, command.call, undefined, REPLY_CODE.INTERNAL, 'internal error');
+  }
+}
+
+/** Handles one command message: executes it and replies (when the sender asked for a reply). */
+export async function handleCommandMessage(ctx: UaContext, msg: InMessage): Promise<void> {
+  const started = performance.now();
+  const r = await executeCommand(ctx, msg.subject, msg.data);
+  const action = ctx.subjects.lastToken(msg.subject, 'cmdCall');
+  ctx.metrics.commandSeconds.observe({ action: isAction(action) ? action : 'unknown', result: r.ok ? 'OK' : (r.code ?? 'INTERNAL') }, (performance.now() - started) / 1000);
+  if (msg.reply !== undefined) ctx.messaging.publish(msg.reply, encodeJson(CommandReply, r));
+}
+
+/** The reply for a command refused before it ran (queue full, draining). */
+export function busyReply(error: string): Uint8Array {
+  return encodeJson(CommandReply, reply(false, undefined, undefined, REPLY_CODE.INTERNAL, error));
+}

@@ -1,0 +1,52 @@
+/**
+ * What every handler gets: the stores, the messaging, the core's configs, clock and randomness,
+ * the logger and the metrics. build() makes one; unit tests make one from fakes.
+ */
+import type { FlowRef, Subjects } from '@sipnats/contracts';
+import type { Logger } from '@sipnats/logging';
+import type { DigestAuthenticator } from '../auth/digest-server.js';
+import type { DialogConfig } from '../dialog/types.js';
+import type { UaMetrics } from '../ops/metrics.js';
+import type { Clock, RandomSource } from '../ports.js';
+import type { BindingStore } from '../registrar/binding-store.js';
+import type { RegistrarConfig } from '../registrar/registrar.js';
+import type { ClientTransactions } from '../runtime/client-transactions.js';
+import type { Messaging } from '../runtime/messaging.js';
+import type { CallStore } from '../store/call-store.js';
+
+export interface UaPolicy {
+  /** Seconds in Retry-After of a 503. */
+  readonly retryAfter: number;
+  /** Peer re-INVITE/UPDATE: answer at once with the last local SDP, or wait for the controller. */
+  readonly updatePolicy: 'accept' | 'controller';
+  readonly updateTimeoutMs: number;
+  /** Server / User-Agent header value. */
+  readonly userAgent: string;
+}
+
+export interface UaContext {
+  readonly instance: string;
+  readonly subjects: Subjects;
+  readonly messaging: Messaging;
+  readonly clients: ClientTransactions;
+  readonly calls: CallStore;
+  readonly bindings: BindingStore;
+  /** undefined: REGISTER is accepted without authentication. */
+  readonly auth: DigestAuthenticator | undefined;
+  readonly registrar: RegistrarConfig;
+  readonly dialog: DialogConfig;
+  readonly policy: UaPolicy;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly log: Logger;
+  readonly metrics: UaMetrics;
+  /** Arms a local timer for a call (precise firing; the KV sweep is the safety net). */
+  readonly scheduleLocal: (call: string, at: number) => void;
+}
+
+/** Where a request came from: the envelope fields handlers need. */
+export interface RequestOrigin {
+  readonly instance: string;
+  readonly txn: string | undefined;
+  readonly flow: FlowRef;
+}

@@ -1,0 +1,135 @@
+/**
+ * Requests for an existing call (ACK, CANCEL, BYE, PRACK, re-INVITE, UPDATE, INFO, in-dialog
+ * OPTIONS), found through the KV index by Call-ID and the peer's tag, so any instance serves
+ * them. The core decides; call-runner writes with CAS and performs the outputs. Responses to the
+ * requests we send come back here too.
+ */
+import { fromBase64, type ResponseEnvelope } from '@sipnats/contracts';
+import { parseMessage, parseNameAddr } from '@sipnats/sip-codec';
+import type { SipRequest, SipResponse } from '@sipnats/sip-codec';
+import { handleCommand } from '../dialog/commands.js';
+import { handleRequest, handleResponse, unknownDialog } from '../dialog/in-dialog.js';
+import type { DialogRecord } from '../dialog/types.js';
+import type { ResponseView } from '../sip-view.js';
+import { runStep, type StepOptions } from './call-runner.js';
+import type { RequestOrigin, UaContext } from './context.js';
+import { sendResponse } from './send.js';
+
+/** Response callback for requests a call sends: feeds every final response back to the core. */
+export function responseFeeder(ctx: UaContext): NonNullable<StepOptions['onResponse']> {
+  return (call) => (env) => {
+    if (env.status < 200) return;
+    void feedResponse(ctx, call, env).catch((err: unknown) => ctx.log.warn({ err, call }, 'response to our request not applied'));
+  };
+}
+
+async function feedResponse(ctx: UaContext, call: string, env: ResponseEnvelope): Promise<void> {
+  await runStep(
+    ctx,
+    call,
+    (entry) => {
+      const view = responseView(env, entry.dialog);
+      if (view === undefined) return { kind: 'stop', result: undefined };
+      return { kind: 'transition', transition: handleResponse(ctx.dialog, entry.dialog, view, ctx.clock()), result: undefined };
+    },
+    { onResponse: responseFeeder(ctx) },
+  );
+}
+
+/** The parsed response, or a synthetic view of a locally generated one (408 on Timer F, 503). */
+function responseView(env: ResponseEnvelope, record: DialogRecord): ResponseView | undefined {
+  if (env.raw !== undefined) {
+    try {
+      const m = parseMessage(fromBase64(env.raw));
+      return m.kind === 'response' ? (m as SipResponse) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  try {
+    return {
+      status: env.status,
+      reason: env.reason,
+      callId: env.callId,
+      cseq: env.cseq,
+      from: parseNameAddr(record.localUri),
+      to: parseNameAddr(record.remoteUri),
+      contacts: [],
+      recordRoute: [],
+      contentType: undefined,
+      body: new Uint8Array(0),
+      getHeader: () => undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function handleInDialog(ctx: UaContext, req: SipRequest, origin: RequestOrigin): Promise<void> {
+  const method = req.method;
+  const peerTag = req.from.tag;
+  const call = peerTag === undefined ? undefined : await ctx.calls.findByDialog(req.callId, peerTag);
+  const unknown = (): void => {
+    // ACK gets nothing; CANCEL was answered by the transport (481 when it matched no INVITE).
+    if (method === 'ACK' || method === 'CANCEL') return;
+    for (const r of unknownDialog(req).responses) sendResponse(ctx, origin.instance, origin.txn, method, r.response);
+  };
+  if (call === undefined) {
+    unknown();
+    return;
+  }
+  const log = ctx.log.child({ call, callId: req.callId });
+  const outcome = await runStep(
+    ctx,
+    call,
+    (entry) => ({
+      kind: 'transition',
+      transition: handleRequest(ctx.dialog, entry.dialog, { request: req, txn: origin.txn ?? '', now: ctx.clock() }),
+      result: undefined,
+    }),
+    { origin, method, requestAnswered: method === 'CANCEL', onResponse: responseFeeder(ctx) },
+  );
+  if (outcome.kind === 'not-found') {
+    unknown();
+    return;
+  }
+  if (outcome.kind === 'conflict') {
+    log.warn({ method }, 'call kept changing under this request');
+    if (method !== 'ACK' && method !== 'CANCEL') {
+      sendResponse(ctx, origin.instance, origin.txn, method, respondBusy(req, ctx.policy.retryAfter));
+    }
+    return;
+  }
+  log.debug({ method, phase: outcome.entry?.dialog.phase }, 'in-dialog request handled');
+  const record = outcome.entry?.dialog;
+  if (record !== undefined && ctx.policy.updatePolicy === 'accept') await acceptPendingOffer(ctx, call);
+}
+
+function respondBusy(req: SipRequest, retryAfter: number): ReturnType<typeof unknownDialog>['responses'][number]['response'] {
+  const vias = req.via.map((v): readonly [string, string] => ['Via', v.raw]);
+  return {
+    status: 500,
+    reason: 'Server Internal Error',
+    headers: [...vias, ['From', req.from.raw], ['To', req.to.raw], ['Call-ID', req.callId], ['CSeq', `${req.cseq.seq} ${req.cseq.method}`], ['Retry-After', String(retryAfter)]],
+  };
+}
+
+/**
+ * Answers the peer's pending re-INVITE/UPDATE offer with our last local SDP (policy `accept`, or
+ * when the controller did not answer by the entry's update deadline).
+ */
+export async function acceptPendingOffer(ctx: UaContext, call: string): Promise<void> {
+  await runStep(
+    ctx,
+    call,
+    (entry) => {
+      const rec = entry.dialog;
+      const sdp = rec.localSdp;
+      if (rec.incoming === undefined || rec.incoming.answered || sdp === undefined) return { kind: 'stop', result: undefined };
+      const outcome = handleCommand(ctx.dialog, rec, { action: 'answer', sdp }, ctx.clock());
+      if (!outcome.ok) return { kind: 'stop', result: undefined };
+      return { kind: 'transition', transition: outcome.transition, result: undefined };
+    },
+    { onResponse: responseFeeder(ctx) },
+  );
+}

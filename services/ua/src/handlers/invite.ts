@@ -1,0 +1,62 @@
+/**
+ * A new inbound INVITE (no To tag): the core accepts it as a dialog in phase `offered` or refuses
+ * it; an accepted call is indexed by Call-ID and the caller's tag (a second INVITE with the same
+ * pair is a merged request, 482), stored in KV, and offered to controllers (`offer` event with the
+ * X- headers). The no-answer timer is part of the stored entry, so any instance can fire it.
+ */
+import type { SipRequest } from '@sipnats/sip-codec';
+import { acceptInvite } from '../dialog/uas-invite.js';
+import { randomToken } from '../ports.js';
+import { respond } from '../response.js';
+import { CALL_ENTRY_VERSION, type CallEntry } from '../store/call-store.js';
+import { createCall } from './call-runner.js';
+import { localContact } from './contact.js';
+import type { RequestOrigin, UaContext } from './context.js';
+import { xHeaders } from './events.js';
+import { sendResponse } from './send.js';
+
+export async function handleInvite(ctx: UaContext, req: SipRequest, origin: RequestOrigin, toTag: string): Promise<void> {
+  if (origin.txn === undefined) {
+    ctx.log.warn({ callId: req.callId }, 'INVITE without a server transaction id: dropped');
+    return;
+  }
+  const now = ctx.clock();
+  const call = randomToken(ctx.random, 12);
+  const acceptance = acceptInvite(ctx.dialog, {
+    call,
+    request: req,
+    txn: origin.txn,
+    localTag: toTag,
+    localContact: localContact(origin),
+    now,
+  });
+  if (acceptance.kind === 'rejected') {
+    sendResponse(ctx, origin.instance, origin.txn, 'INVITE', acceptance.response);
+    return;
+  }
+  const t = acceptance.transition;
+  const record = t.record;
+  if (record === undefined) return;
+  const peerTag = req.from.tag ?? '';
+  if (!(await ctx.calls.claimIndex(req.callId, peerTag, call))) {
+    // §8.2.2.2: same Call-ID and From tag as a call in progress, on another transaction.
+    sendResponse(ctx, origin.instance, origin.txn, 'INVITE', respond(req, 482, { toTag }));
+    return;
+  }
+  const headers = xHeaders(req.headers());
+  const entry: CallEntry = {
+    v: CALL_ENTRY_VERSION,
+    dialog: record,
+    flow: origin.flow,
+    inviteInstance: origin.instance,
+    peerInstance: origin.instance,
+    ...(headers === undefined ? {} : { headers }),
+    timers: {},
+  };
+  const created = await createCall(ctx, entry, t, { origin, method: 'INVITE' });
+  if (created === undefined) {
+    sendResponse(ctx, origin.instance, origin.txn, 'INVITE', respond(req, 500, { toTag, reason: 'Call Id Collision' }));
+    return;
+  }
+  ctx.log.child({ call, callId: req.callId }).info({ from: req.from.uri.raw, to: req.to.uri.raw }, 'call offered');
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+/**
+ * sipnats-ua: reads the configuration, makes the logger, the NATS connection, the KV buckets and
+ * the metrics, calls build(), registers the NATS micro service, serves /healthz /readyz /metrics,
+ * and drains on SIGTERM/SIGINT (stop taking requests, finish in-flight work, drain NATS, exit 0).
+ */
+import { randomBytes } from 'node:crypto';
+import { connectBus, openKv, registerService } from '@sipnats/bus';
+import { loadConfigOrExit, parseHostPort } from '@sipnats/config';
+import { createLogger } from '@sipnats/logging';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { build } from './app.js';
+import type { CredentialStore, UserCredentials } from './auth/credential-store.js';
+import { loadCredentialFile } from './auth/credential-store.js';
+import { uaChecks, uaSettings } from './config.js';
+import type { BindingSet } from './registrar/binding.js';
+import { createOpsServer, listenOps } from './ops/http.js';
+import { createUaMetrics } from './ops/metrics.js';
+import { natsMessaging } from './runtime/messaging.js';
+import { isCallsValue, KvCallStore, type CallsValue } from './store/call-store.js';
+import { KvBindingStore } from './store/kv-binding-store.js';
+import { ChainedCredentialStore, isUserCredentials, KvCredentialStore } from './store/kv-credential-store.js';
+import { isNonceCountValue, KvNonceCountStore, type NonceCountValue } from './store/kv-nonce-count-store.js';
+import { KvRecords } from './store/kv-records.js';
+
+const VERSION = '0.1.0';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(uaSettings, { name: 'sipnats-ua', checks: [uaChecks] });
+  const log = createLogger({ level: config.logLevel, name: 'sipnats-ua', instance: config.instanceId });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = createUaMetrics(registry);
+
+  if (config.authSecret === undefined) log.warn('SIPNATS_AUTH_SECRET not set: random nonce key, digest nonces work on this instance only');
+  const nonceSecret = config.authSecret === undefined ? randomBytes(32) : Buffer.from(config.authSecret, 'utf8');
+
+  const bus = await connectBus({
+    servers: config.nats.servers,
+    name: `ua:${config.instanceId}`,
+    user: config.nats.user,
+    pass: config.nats.password,
+    token: config.nats.token,
+    credsFile: config.nats.creds,
+    tls: config.nats.tls || config.nats.tlsCa !== undefined ? { ...(config.nats.tlsCa === undefined ? {} : { ca: config.nats.tlsCa }), ...(config.nats.tlsCert === undefined ? {} : { cert: config.nats.tlsCert }), ...(config.nats.tlsKey === undefined ? {} : { key: config.nats.tlsKey }) } : undefined,
+    log,
+  });
+
+  const observe = (bucket: string, op: string, seconds: number, ok: boolean): void =>
+    metrics.kvSeconds.observe({ bucket, op, result: ok ? 'ok' : 'error' }, seconds);
+  const replicas = config.kvReplicas;
+  const [bindingsKv, callsKv, noncesKv] = await Promise.all([
+    openKv(bus, { bucket: config.bindingsBucket, replicas, description: 'sipnats registrations (one key per AoR)' }),
+    openKv(bus, { bucket: config.callsBucket, replicas, ttlMs: config.callTtl, description: 'sipnats calls, dialog index and timer marks' }),
+    openKv(bus, { bucket: config.noncesBucket, replicas, ttlMs: config.nonceLifetime * 2, description: 'sipnats digest nonce counts' }),
+  ]);
+  const timeoutMs = config.kvTimeout;
+  const bindingRecords = new KvRecords<BindingSet>({ kv: bindingsKv, bucket: config.bindingsBucket, guard: KvBindingStore.guard, timeoutMs, observe });
+  const bindings = new KvBindingStore(bindingRecords);
+  const calls = new KvCallStore(new KvRecords<CallsValue>({ kv: callsKv, bucket: config.callsBucket, guard: isCallsValue, timeoutMs, observe }));
+  const nonceCounts = new KvNonceCountStore(new KvRecords<NonceCountValue>({ kv: noncesKv, bucket: config.noncesBucket, guard: isNonceCountValue, timeoutMs, observe }));
+
+  const credentialStores: CredentialStore[] = [];
+  if (config.usersFile !== undefined) {
+    const file = await loadCredentialFile(config.usersFile);
+    log.info({ users: file.size }, 'users file loaded');
+    credentialStores.push(file);
+  }
+  if (config.usersBucket !== undefined) {
+    const usersKv = await openKv(bus, { bucket: config.usersBucket, replicas, description: 'sipnats digest credentials' });
+    credentialStores.push(new KvCredentialStore(new KvRecords<UserCredentials>({ kv: usersKv, bucket: config.usersBucket, guard: isUserCredentials, timeoutMs, observe })));
+  }
+  if (config.authRequired && credentialStores.length === 0) log.warn('authentication on but no SIPNATS_USERS_FILE or SIPNATS_USERS_BUCKET: every REGISTER will be refused');
+
+  const app = build({
+    config,
+    messaging: natsMessaging(bus.nc, () => bus.connected),
+    calls,
+    bindings,
+    bindingSweepStore: bindings,
+    nonceCounts,
+    credentials: new ChainedCredentialStore(credentialStores),
+    nonceSecret,
+    clock: Date.now,
+    random: (n) => randomBytes(n),
+    log,
+    metrics,
+  });
+
+  const service = await registerService(bus, {
+    name: 'sipnats-ua',
+    version: VERSION,
+    description: 'sipnats UA/dialog service: registrar, dialogs, call control',
+    metadata: { instance: config.instanceId, prefix: config.prefix },
+  });
+
+  const ops = createOpsServer({
+    registry,
+    ready: () => {
+      if (app.draining) return { ready: false, reason: 'draining' };
+      if (!bus.connected) return { ready: false, reason: 'NATS disconnected' };
+      return { ready: true, reason: 'ready' };
+    },
+  });
+  const { host, port } = parseHostPort(config.httpListen);
+  const httpPort = await listenOps(ops, host, port);
+  app.start();
+  log.info({ http: `${host}:${httpPort}`, version: VERSION }, 'sipnats-ua started');
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'draining');
+    void (async () => {
+      try {
+        await app.drain(config.drainTimeout);
+        await service.stop();
+        await bus.drain();
+        ops.close();
+        log.info('stopped');
+        process.exit(0);
+      } catch (err) {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      }
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`sipnats-ua: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+/**
+ * The slice of NATS the ua uses, as an interface so build() can be tested with fakes: publish
+ * (optionally with a reply subject), subscribe (optionally in a queue group), and inbox names.
+ */
+import { createInbox } from '@nats-io/nats-core';
+import type { NatsConnection } from '@sipnats/bus';
+
+export interface InMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly reply: string | undefined;
+}
+
+export interface MessagingSubscription {
+  unsubscribe(): void;
+  /** Stops taking messages and resolves when the ones delivered were handed over. */
+  drain(): Promise<void>;
+}
+
+export interface Messaging {
+  publish(subject: string, data: Uint8Array, reply?: string): void;
+  subscribe(subject: string, queue: string | undefined, handler: (msg: InMessage) => void): MessagingSubscription;
+  /** A unique inbox prefix for this process (subscribe to `<prefix>.*`). */
+  inboxPrefix(): string;
+  /** True while the connection is up. */
+  connected(): boolean;
+}
+
+export function natsMessaging(nc: NatsConnection, isConnected: () => boolean): Messaging {
+  return {
+    publish(subject, data, reply) {
+      nc.publish(subject, data, reply === undefined ? undefined : { reply });
+    },
+    subscribe(subject, queue, handler) {
+      const sub = nc.subscribe(subject, {
+        ...(queue === undefined ? {} : { queue }),
+        callback: (err, msg) => {
+          if (err !== null) return;
+          handler({ subject: msg.subject, data: msg.data, reply: msg.reply === '' ? undefined : msg.reply });
+        },
+      });
+      return {
+        unsubscribe: () => sub.unsubscribe(),
+        drain: () => sub.drain(),
+      };
+    },
+    inboxPrefix: () => createInbox(),
+    connected: isConnected,
+  };
+}
+

@@ -1,0 +1,198 @@
+/**
+ * The parts of a parsed SIP message the protocol core reads, and the shapes it emits.
+ *
+ * The read-side interfaces are structural subsets of `@sipnats/sip-codec`'s `SipRequest`, so a
+ * parsed request is passed as it is; tests build plain objects. The emit-side shapes are data: a
+ * response or request spec with complete header lists, turned into bytes by the codec at the edge.
+ */
+
+/** Parameters in wire order; keys lower-case, value null for a flag parameter. */
+export type ParamsView = ReadonlyMap<string, string | null>;
+
+export interface UriView {
+  readonly scheme: string;
+  readonly raw: string;
+  readonly user: string | undefined;
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly params: ParamsView;
+}
+
+export interface NameAddrView {
+  /** The value exactly as received. */
+  readonly raw: string;
+  readonly uri: UriView;
+  readonly params: ParamsView;
+  readonly tag: string | undefined;
+}
+
+export interface ContactView extends NameAddrView {
+  readonly expires: number | undefined;
+  readonly q: number | undefined;
+}
+
+export interface ViaView {
+  readonly raw: string;
+  readonly transport: string;
+}
+
+export interface CSeqView {
+  readonly seq: number;
+  readonly method: string;
+}
+
+export interface RAckView {
+  readonly rseq: number;
+  readonly cseq: number;
+  readonly method: string;
+}
+
+export interface SessionExpiresView {
+  readonly delta: number;
+  readonly refresher: string | undefined;
+}
+
+/** A credentials or challenge value (auth-params lower-case, values unquoted). */
+export interface AuthValueView {
+  readonly scheme: string;
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/** What the core reads from a request. `@sipnats/sip-codec`'s SipRequest satisfies it. */
+export interface RequestView {
+  readonly method: string;
+  /** The Request-URI as received. */
+  readonly uri: string;
+  readonly requestUri: UriView;
+  readonly via: readonly ViaView[];
+  readonly from: NameAddrView;
+  readonly to: NameAddrView;
+  readonly callId: string;
+  readonly cseq: CSeqView;
+  readonly contacts: readonly ContactView[];
+  readonly contactWildcard: boolean;
+  readonly recordRoute: readonly NameAddrView[];
+  readonly path: readonly NameAddrView[];
+  readonly require: readonly string[];
+  readonly supported: readonly string[];
+  readonly expires: number | undefined;
+  readonly rack: RAckView | undefined;
+  readonly sessionExpires: SessionExpiresView | undefined;
+  readonly minSE: number | undefined;
+  readonly authorization: readonly AuthValueView[];
+  readonly proxyAuthorization: readonly AuthValueView[];
+  readonly contentType: string | undefined;
+  readonly body: Uint8Array;
+  getHeader(name: string): string | undefined;
+}
+
+/** What the core reads from a response to a request it sent. */
+export interface ResponseView {
+  readonly status: number;
+  readonly reason: string;
+  readonly callId: string;
+  readonly cseq: CSeqView;
+  readonly from: NameAddrView;
+  readonly to: NameAddrView;
+  readonly contacts: readonly ContactView[];
+  readonly recordRoute: readonly NameAddrView[];
+  readonly contentType: string | undefined;
+  readonly body: Uint8Array;
+  getHeader(name: string): string | undefined;
+}
+
+/** A header as [name, value]; one line, no CR or LF. */
+export type Header = readonly [name: string, value: string];
+
+/** A body to send. */
+export interface BodySpec {
+  readonly contentType: string;
+  readonly content: string;
+}
+
+/**
+ * A response to send. `headers` is complete: Via, From, To (with tag), Call-ID, CSeq first (copied
+ * from the request per RFC 3261 §8.2.6.2), then the rest. Content-Length is left to the encoder.
+ */
+export interface ResponseSpec {
+  readonly status: number;
+  readonly reason: string;
+  readonly headers: readonly Header[];
+  readonly body?: BodySpec;
+}
+
+/**
+ * A request to send (in-dialog or new). Headers hold everything but Via and Content-Length, which
+ * the transport and the encoder add.
+ */
+export interface RequestSpec {
+  readonly method: string;
+  readonly requestUri: string;
+  readonly headers: readonly Header[];
+  readonly body?: BodySpec;
+}
+
+/** RFC 3261 §21 reason phrases for the codes the core emits. */
+const REASONS: Readonly<Record<number, string>> = {
+  100: 'Trying',
+  180: 'Ringing',
+  181: 'Call Is Being Forwarded',
+  182: 'Queued',
+  183: 'Session Progress',
+  200: 'OK',
+  202: 'Accepted',
+  300: 'Multiple Choices',
+  301: 'Moved Permanently',
+  302: 'Moved Temporarily',
+  305: 'Use Proxy',
+  380: 'Alternative Service',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  407: 'Proxy Authentication Required',
+  408: 'Request Timeout',
+  410: 'Gone',
+  415: 'Unsupported Media Type',
+  420: 'Bad Extension',
+  421: 'Extension Required',
+  422: 'Session Interval Too Small',
+  423: 'Interval Too Brief',
+  480: 'Temporarily Unavailable',
+  481: 'Call/Transaction Does Not Exist',
+  482: 'Loop Detected',
+  483: 'Too Many Hops',
+  484: 'Address Incomplete',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  488: 'Not Acceptable Here',
+  491: 'Request Pending',
+  500: 'Server Internal Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  504: 'Server Time-out',
+  600: 'Busy Everywhere',
+  603: 'Decline',
+  604: 'Does Not Exist Anywhere',
+  606: 'Not Acceptable',
+};
+
+/** The RFC 3261 reason phrase for a status code (a class default for unknown codes). */
+export function reasonPhrase(status: number): string {
+  const known = REASONS[status];
+  if (known !== undefined) return known;
+  const klass = Math.floor(status / 100);
+  return REASONS[klass * 100] ?? 'Unknown';
+}
+
+/** Quotes a value as an RFC 3261 quoted-string (backslash-escaping `"` and `\`). */
+export function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Decodes a body as UTF-8 text. */
+export function bodyText(body: Uint8Array): string {
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+}

@@ -1,0 +1,53 @@
+/**
+ * BindingStore (registrar core) on a JetStream KV bucket: one key per AoR (`aorKey`), CAS by the
+ * entry revision. Also lists AoRs for the expiry sweep.
+ */
+import type { BindingStore, StoredBindings } from '../registrar/binding-store.js';
+import { aorKey } from '../registrar/binding-store.js';
+import type { BindingSet } from '../registrar/binding.js';
+import { isBindingSet } from '../registrar/binding.js';
+import type { KvRecords } from './kv-records.js';
+
+export class KvBindingStore implements BindingStore {
+  readonly #records: KvRecords<BindingSet>;
+
+  constructor(records: KvRecords<BindingSet>) {
+    this.#records = records;
+  }
+
+  static guard(value: unknown): value is BindingSet {
+    return isBindingSet(value);
+  }
+
+  async get(aor: string): Promise<StoredBindings | undefined> {
+    return this.#records.get(aorKey(aor));
+  }
+
+  async put(aor: string, value: BindingSet, expectedRevision: number | undefined): Promise<boolean> {
+    const key = aorKey(aor);
+    const r = expectedRevision === undefined ? await this.#records.create(key, value) : await this.#records.update(key, value, expectedRevision);
+    return r !== undefined;
+  }
+
+  async delete(aor: string, expectedRevision: number): Promise<boolean> {
+    return this.#records.delete(aorKey(aor), expectedRevision);
+  }
+
+  /** Stored keys (encoded AoRs), at most `limit`. */
+  async keys(limit: number): Promise<string[]> {
+    return this.#records.keys('>', limit);
+  }
+
+  /** Get by stored key (as listed by keys()). */
+  async getByKey(key: string): Promise<StoredBindings | undefined> {
+    return this.#records.get(key);
+  }
+
+  async putByKey(key: string, value: BindingSet, revision: number): Promise<boolean> {
+    return (await this.#records.update(key, value, revision)) !== undefined;
+  }
+
+  async deleteByKey(key: string, revision: number): Promise<boolean> {
+    return this.#records.delete(key, revision);
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * Call benchmark: SIPp UAC → transport (UDP) → NATS → ua, with a controller that answers every
+ * offer at once (a NATS subscriber on `sip.evt.call.offer` sending `answer`). Full calls
+ * INVITE/100/200/ACK/BYE/200 (test/sipp/ua-bench-call.xml). Measures, and prints as a table:
+ *   - the highest call rate with no failed call: steps of ~N s each (default 100, 200, 400, 700,
+ *     1000, 1400 calls/s), stopping at the first step with a failed call;
+ *   - INVITE-to-200 p50/p99 at a fixed rate (default 500 calls/s), from SIPp's -trace_rtt;
+ *   - REGISTER with digest authentication (401, then MD5 credentials, 200) per second: 32 SIPp
+ *     processes, one user each, one registration in flight each;
+ * and the same call figures for the reference: SIPp UAC against SIPp's built-in UAS directly.
+ * It asserts nothing about wall-clock figures; it prints them.
+ *
+ * Run: `pnpm bench:calls` (build first: `pnpm exec tsc -b services/transport services/ua`).
+ * Options: `--seconds=10` per step, `--rates=100,200,400`, `--latency-rate=500`, `--registers=8000`,
+ * `--no-reference`.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { CallEvent, decodeJson } from '@sipnats/contracts';
+import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { freePort } from '../support/ports.js';
+import { startSipp, type SippRun } from '../support/sipp.js';
+import { startTransport, type TransportProcess } from '../support/transport-process.js';
+import { startUa, type UaProcess } from '../support/ua-process.js';
+
+const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const STEP_SECONDS = Number(arg('seconds', '10'));
+const RATES = arg('rates', '100,200,400,700,1000,1400').split(',').map(Number);
+const LATENCY_RATE = Number(arg('latency-rate', '500'));
+const REGISTERS = Number(arg('registers', '8000'));
+const REFERENCE = !process.argv.includes('--no-reference');
+const USERS = 1000;
+const REGISTER_PROCS = 32;
+const SDP = 'v=0\r\no=bench 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
+
+interface RunFigures {
+  readonly target: number;
+  readonly calls: number;
+  readonly successful: number;
+  readonly failed: number;
+  /** Calls created per second, as SIPp measured it. */
+  readonly createdRate: number;
+  /** Successful calls per second of wall time (start of SIPp to its exit). */
+  readonly completedRate: number;
+  readonly retransmissions: number;
+  /** Response times of the rtd="true" response (ms, SIPp's millisecond resolution). */
+  readonly rtt: number[];
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+/** The last row of SIPp's -trace_stat CSV as a map of column → value. */
+function lastStats(dir: string, prefix: string): Map<string, string> {
+  const file = readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('_.csv'));
+  if (file === undefined) return new Map();
+  const lines = readFileSync(join(dir, file), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const head = (lines[0] ?? '').split(';');
+  const last = (lines.at(-1) ?? '').split(';');
+  return new Map(head.map((h, i) => [h, last[i] ?? '']));
+}
+
+function rtts(dir: string, prefix: string): number[] {
+  const file = readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('_rtt.csv'));
+  if (file === undefined) return [];
+  return readFileSync(join(dir, file), 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split(';')[1]))
+    .filter((n) => Number.isFinite(n))
+    .sort((a, b) => a - b);
+}
+
+/** One SIPp UAC run in its own directory; figures from its CSV files. */
+async function uacRun(o: { scenario: string; remote: string; rate: number; calls: number; limit?: number; args?: readonly string[]; service?: string }): Promise<RunFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipnats-bench-sipp-'));
+  try {
+    const started = Date.now();
+    const run = startSipp({
+      scenario: o.scenario,
+      remote: o.remote,
+      localPort: await freePort(),
+      calls: o.calls,
+      rate: o.rate,
+      timeoutMs: Math.ceil(o.calls / Math.max(1, o.rate)) * 1000 + 60_000,
+      args: ['-s', o.service ?? 'bench', '-trace_stat', '-fd', '1', '-trace_rtt', '-rtt_freq', '1', '-recv_timeout', '10000', ...(o.limit === undefined ? [] : ['-l', String(o.limit)]), ...(o.args ?? [])],
+      cwd: dir,
+    });
+    await run.done;
+    const wall = (Date.now() - started) / 1000;
+    const where = dir;
+    const prefix = o.scenario.replace(/\.xml$/, '');
+    const s = lastStats(where, prefix);
+    const num = (k: string): number => Number(s.get(k) ?? 'NaN');
+    const figures: RunFigures = {
+      target: o.rate,
+      calls: o.calls,
+      successful: num('SuccessfulCall(C)'),
+      failed: num('FailedCall(C)'),
+      createdRate: num('CallRate(C)'),
+      completedRate: num('SuccessfulCall(C)') / wall,
+      retransmissions: num('Retransmissions(C)'),
+      rtt: rtts(where, prefix),
+    };
+    return figures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * REGISTER throughput: SIPp's [authentication] takes one user per process (-au/-ap), so
+ * REGISTER_PROCS processes, each a different user with one registration in flight (-l 1), run
+ * side by side; no two registrations of one address of record race each other.
+ */
+async function registerRun(remote: string, users: readonly { username: string; password: string }[]): Promise<RunFigures> {
+  const started = Date.now();
+  const per = Math.ceil(REGISTERS / REGISTER_PROCS);
+  const runs = await Promise.all(
+    users.slice(0, REGISTER_PROCS).map((u) =>
+      uacRun({ scenario: 'ua-bench-register.xml', remote, rate: 10_000, limit: 1, calls: per, args: ['-au', u.username, '-ap', u.password], service: u.username }),
+    ),
+  );
+  const wall = (Date.now() - started) / 1000;
+  const successful = runs.reduce((n, r) => n + r.successful, 0);
+  return {
+    target: 0,
+    calls: per * runs.length,
+    successful,
+    failed: runs.reduce((n, r) => n + r.failed, 0),
+    createdRate: runs.reduce((n, r) => n + r.createdRate, 0),
+    completedRate: successful / wall,
+    retransmissions: runs.reduce((n, r) => n + r.retransmissions, 0),
+    rtt: runs.flatMap((r) => r.rtt).sort((a, b) => a - b),
+  };
+}
+
+const clean = (f: RunFigures): boolean => f.failed === 0 && f.successful === f.calls;
+
+/** Steps the rate up; stops at the first step with a failed call. */
+async function stepRates(label: string, remote: string): Promise<RunFigures[]> {
+  const out: RunFigures[] = [];
+  for (const rate of RATES) {
+    const f = await uacRun({ scenario: 'ua-bench-call.xml', remote, rate, calls: rate * STEP_SECONDS });
+    out.push(f);
+    process.stderr.write(`${label} ${rate} calls/s: ${f.successful}/${f.calls} ok, ${f.failed} failed, created ${f.createdRate.toFixed(0)}/s\n`);
+    if (!clean(f)) break;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return out;
+}
+
+function latencyRow(name: string, f: RunFigures): string[] {
+  return [name, `${f.target}`, `${f.successful}/${f.calls}`, `${f.failed}`, `${percentile(f.rtt, 50)}`, `${percentile(f.rtt, 99)}`, `${f.rtt.at(-1) ?? Number.NaN}`];
+}
+
+function table(title: string, head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [`\n${title}`, line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'sipnats-bench-'));
+  let nats: NatsServer | undefined;
+  let transport: TransportProcess | undefined;
+  let ua: UaProcess | undefined;
+  let nc: NatsConnection | undefined;
+  let uas: SippRun | undefined;
+  let answerFailures = 0;
+  try {
+    const users = Array.from({ length: USERS }, (_, i) => ({ username: `u${String(i + 1).padStart(4, '0')}`, realm: 'bench', password: `pw-${i + 1}` }));
+    writeFileSync(join(work, 'users.json'), JSON.stringify({ users }));
+
+    nats = await startNatsServer();
+    transport = await startTransport({ natsUrl: nats.url, instance: 'tr-bench', transports: ['udp'], env: { LOG_LEVEL: 'warn' } });
+    ua = await startUa({
+      natsUrl: nats.url,
+      instance: 'ua-bench',
+      env: { SIPNATS_REALM: 'bench', SIPNATS_USERS_FILE: join(work, 'users.json'), SIPNATS_DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'warn' },
+    });
+    const conn = await connect({ servers: nats.url });
+    nc = conn;
+    const offers = conn.subscribe('sip.evt.call.offer');
+    void (async () => {
+      for await (const m of offers) {
+        const r = decodeJson(CallEvent, m.data);
+        if (!r.ok) continue;
+        conn
+          .request('sip.cmd.call.answer', JSON.stringify({ v: 1, call: r.value.call, action: 'answer', sdp: SDP }), { timeout: 5000 })
+          .then((reply) => {
+            if (!(JSON.parse(Buffer.from(reply.data).toString('utf8')) as { ok?: boolean }).ok) answerFailures++;
+          })
+          .catch(() => answerFailures++);
+      }
+    })();
+    await conn.flush();
+    const uaRemote = `127.0.0.1:${transport.ports['udp'] ?? 0}`;
+
+    const uaSteps = await stepRates('ua', uaRemote);
+    await new Promise((r) => setTimeout(r, 2000));
+    const uaLatency = await uacRun({ scenario: 'ua-bench-call.xml', remote: uaRemote, rate: LATENCY_RATE, calls: LATENCY_RATE * STEP_SECONDS });
+    process.stderr.write(`ua latency run: ${uaLatency.successful}/${uaLatency.calls} ok\n`);
+    await new Promise((r) => setTimeout(r, 2000));
+    const register = await registerRun(uaRemote, users);
+    process.stderr.write(`register run: ${register.successful}/${register.calls} ok\n`);
+
+    let refSteps: RunFigures[] = [];
+    let refLatency: RunFigures | undefined;
+    if (REFERENCE) {
+      const uasPort = await freePort();
+      uas = startSipp({ scenario: 'builtin:uas', localPort: uasPort, calls: 10_000_000, rate: 1, timeoutMs: 3_600_000 });
+      await new Promise((r) => setTimeout(r, 500));
+      refSteps = await stepRates('reference', `127.0.0.1:${uasPort}`);
+      refLatency = await uacRun({ scenario: 'ua-bench-call.xml', remote: `127.0.0.1:${uasPort}`, rate: LATENCY_RATE, calls: LATENCY_RATE * STEP_SECONDS });
+    }
+
+    const best = (steps: readonly RunFigures[]): string => {
+      const ok = steps.filter(clean);
+      const top = ok.at(-1);
+      const capped = steps.length === RATES.length && ok.length === steps.length;
+      return top === undefined ? 'none clean' : `${top.target}${capped ? ' (highest step tried)' : ''}`;
+    };
+    const stepRows = [...uaSteps.map((f) => ['ua', f] as const), ...refSteps.map((f) => ['reference', f] as const)].map(([n, f]) => [
+      n,
+      `${f.target}`,
+      `${f.successful}/${f.calls}`,
+      `${f.failed}`,
+      f.createdRate.toFixed(0),
+      f.completedRate.toFixed(0),
+      `${f.retransmissions}`,
+      `${percentile(f.rtt, 50)}`,
+      `${percentile(f.rtt, 99)}`,
+    ]);
+    const out = [
+      `sipnats call benchmark: ${STEP_SECONDS} s per step, node ${process.version}, SIPp over UDP on 127.0.0.1`,
+      table('Rate steps (full call INVITE/100/200/ACK/BYE/200)', ['system', 'target cps', 'ok/calls', 'failed', 'created/s', 'completed/s', 'retrans', 'p50 ms', 'p99 ms'], stepRows),
+      table(`INVITE-to-200 at ${LATENCY_RATE} calls/s`, ['system', 'cps', 'ok/calls', 'failed', 'p50 ms', 'p99 ms', 'max ms'], [
+        latencyRow('ua', uaLatency),
+        ...(refLatency === undefined ? [] : [latencyRow('reference', refLatency)]),
+      ]),
+      table(`REGISTER with digest (401 + MD5 qop=auth + 200), ${REGISTER_PROCS} users, one in flight each`, ['system', 'ok/attempts', 'failed', 'registrations/s', 'p50 ms', 'p99 ms'], [
+        ['ua', `${register.successful}/${register.calls}`, `${register.failed}`, register.completedRate.toFixed(0), `${percentile(register.rtt, 50)}`, `${percentile(register.rtt, 99)}`],
+      ]),
+      `\nHighest clean rate: ua ${best(uaSteps)} calls/s${REFERENCE ? `; reference (SIPp UAS) ${best(refSteps)} calls/s` : ''}`,
+      `Controller answer commands refused or timed out: ${answerFailures}`,
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    await uas?.stop();
+    await nc?.close().catch(() => undefined);
+    await ua?.stop('SIGTERM');
+    await transport?.stop('SIGTERM');
+    await nats?.dispose();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,130 @@
+/**
+ * SIP over secure WebSocket (RFC 7118 over TLS): a `ws` client with subprotocol `sip` on the wss
+ * listener sends REGISTER and OPTIONS and gets both answers on the same connection; the REGISTER
+ * reaches the registrar with a `sips:` Path naming the wss listener; a request published on
+ * `sip.out.<instance>` for that flow is delivered on the connection; a client that does not offer
+ * the `sip` subprotocol is refused.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { encodeJson, fromBase64, OutMessage, subjects, toBase64 } from '@sipnats/contracts';
+import WebSocket from 'ws';
+import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { startResponder, type Responder } from '../support/responder.js';
+import { makeTestCert, type TestCert } from '../support/tls-cert.js';
+import { headerLines } from '../support/transport-sipp.js';
+import { startTransport, type TransportProcess } from '../support/transport-process.js';
+
+const INSTANCE = 'wss-1';
+
+function request(method: string, n: number): string {
+  return [
+    `${method} sip:example.com SIP/2.0`,
+    `Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK-wss-${method}-${n};rport`,
+    'Max-Forwards: 70',
+    'From: <sip:alice@example.com>;tag=ws1',
+    'To: <sip:alice@example.com>',
+    `Call-ID: wss-${method}-${n}`,
+    `CSeq: ${n} ${method}`,
+    'Contact: <sip:alice@df7jal23ls0d.invalid;transport=wss>',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('transport over secure WebSocket (RFC 7118, wss) with nats-server and the transport process', function () {
+  let nats: NatsServer;
+  let cert: TestCert;
+  let transport: TransportProcess;
+  let responder: Responder;
+  let nc: NatsConnection;
+
+  before(async function () {
+    nats = await startNatsServer();
+    cert = makeTestCert();
+    transport = await startTransport({ natsUrl: nats.url, instance: INSTANCE, transports: ['wss'], env: { SIP_TLS_CERT: cert.cert, SIP_TLS_KEY: cert.key } });
+    responder = await startResponder({ natsUrl: nats.url });
+    nc = await connect({ servers: nats.url });
+  });
+
+  after(async function () {
+    await nc?.close();
+    await responder?.close();
+    await transport?.stop();
+    await nats?.dispose();
+    cert?.dispose();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') process.stderr.write(transport.logs.slice(-40).join('\n') + '\n');
+  });
+
+  it('answers REGISTER and OPTIONS on the same wss connection and delivers a flow-bound request on it', async function () {
+    const port = transport.ports['wss'] as number;
+    const ws = new WebSocket(`wss://127.0.0.1:${port}`, 'sip', { ca: readFileSync(cert.cert) });
+    const got: string[] = [];
+    ws.on('message', (d: Buffer) => got.push(d.toString('utf8')));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    try {
+      assert.equal(ws.protocol, 'sip');
+      ws.send(request('REGISTER', 1));
+      ws.send(request('OPTIONS', 2));
+      await until(() => got.filter((m) => m.startsWith('SIP/2.0 200')).length >= 2, 'two 200 responses');
+      assert.ok(got.some((m) => m.startsWith('SIP/2.0 200') && m.includes('CSeq: 1 REGISTER')));
+      assert.ok(got.some((m) => m.startsWith('SIP/2.0 200') && m.includes('CSeq: 2 OPTIONS')));
+      for (const m of got) assert.ok(headerLines(m, 'Via')[0]?.includes('received=127.0.0.1'), m);
+
+      const reg = responder.received.find((e) => e.callId === 'wss-REGISTER-1');
+      assert.ok(reg, 'REGISTER published');
+      assert.equal(reg.flow.transport, 'wss');
+      assert.equal(reg.flow.local, `127.0.0.1:${port}`);
+      const path = headerLines(Buffer.from(fromBase64(reg.raw)).toString('latin1'), 'Path')[0] ?? '';
+      assert.ok(path.startsWith(`<sips:127.0.0.1:${port};transport=wss;lr;sn-flow=`), path);
+
+      const message = [
+        'MESSAGE sip:alice@df7jal23ls0d.invalid;transport=wss SIP/2.0',
+        'Max-Forwards: 70',
+        'From: <sip:server@example.com>;tag=s1',
+        'To: <sip:alice@example.com>',
+        'Call-ID: wss-flow-1',
+        'CSeq: 1 MESSAGE',
+        'Content-Type: text/plain',
+        'Content-Length: 5',
+        '',
+        'hello',
+      ].join('\r\n');
+      nc.publish(subjects().out(INSTANCE), encodeJson(OutMessage, { v: 1, kind: 'request', raw: toBase64(message), flow: reg.flow }));
+      await until(() => got.some((m) => m.startsWith('MESSAGE ')), 'the MESSAGE on the wss connection');
+      const delivered = got.find((m) => m.startsWith('MESSAGE ')) as string;
+      assert.ok(delivered.includes('Call-ID: wss-flow-1'));
+      assert.ok(delivered.endsWith('\r\n\r\nhello'));
+      assert.ok(headerLines(delivered, 'Via')[0]?.startsWith(`SIP/2.0/WSS 127.0.0.1:${port};branch=z9hG4bK-sn1.`), delivered);
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('refuses a WebSocket client that does not offer the sip subprotocol', async function () {
+    const ws = new WebSocket(`wss://127.0.0.1:${transport.ports['wss']}`, 'chat', { ca: readFileSync(cert.cert) });
+    const outcome = await new Promise<string>((resolve) => {
+      ws.once('open', () => resolve('open'));
+      ws.once('error', (err) => resolve(`error: ${err.message}`));
+      ws.once('close', (code) => resolve(`close ${code}`));
+    });
+    ws.terminate();
+    assert.notEqual(outcome, 'open');
+  });
+});
