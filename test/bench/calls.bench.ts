@@ -12,7 +12,9 @@
  *
  * Run: `pnpm bench:calls` (build first: `pnpm exec tsc -b services/transport services/ua`).
  * Options: `--seconds=10` per step, `--rates=100,200,400`, `--latency-rate=500`, `--registers=8000`,
- * `--no-reference`.
+ * `--no-reference`, `--ua-env=KEY=VALUE;KEY=VALUE` (extra environment of the ua process, e.g.
+ * `SIPNATS_KV_STORAGE=memory`, or `NODE_OPTIONS=--import=/path/to/profiler-hook.mjs` to profile it).
+ * Also prints the calls-bucket KV operations per completed call (from the ua's /metrics).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,8 +33,15 @@ const RATES = arg('rates', '100,200,400,700,1000,1400').split(',').map(Number);
 const LATENCY_RATE = Number(arg('latency-rate', '500'));
 const REGISTERS = Number(arg('registers', '8000'));
 const REFERENCE = !process.argv.includes('--no-reference');
-const USERS = 1000;
 const REGISTER_PROCS = 32;
+const UA_ENV: Record<string, string> = Object.fromEntries(
+  arg('ua-env', '')
+    .split(';')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+/** SIPp's scheduler tick (default 10 ms) bounds its time stamps; the latency runs use 1 ms. */
+const PRECISE = ['-timer_resol', '1'] as const;
 const SDP = 'v=0\r\no=bench 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
 
 interface RunFigures {
@@ -92,11 +101,10 @@ async function uacRun(o: { scenario: string; remote: string; rate: number; calls
     });
     await run.done;
     const wall = (Date.now() - started) / 1000;
-    const where = dir;
     const prefix = o.scenario.replace(/\.xml$/, '');
-    const s = lastStats(where, prefix);
+    const s = lastStats(dir, prefix);
     const num = (k: string): number => Number(s.get(k) ?? 'NaN');
-    const figures: RunFigures = {
+    return {
       target: o.rate,
       calls: o.calls,
       successful: num('SuccessfulCall(C)'),
@@ -104,9 +112,8 @@ async function uacRun(o: { scenario: string; remote: string; rate: number; calls
       createdRate: num('CallRate(C)'),
       completedRate: num('SuccessfulCall(C)') / wall,
       retransmissions: num('Retransmissions(C)'),
-      rtt: rtts(where, prefix),
+      rtt: rtts(dir, prefix),
     };
-    return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -139,6 +146,30 @@ async function registerRun(remote: string, users: readonly { username: string; p
   };
 }
 
+/** KV operations on the calls bucket so far, by operation, from the ua's /metrics. */
+async function callsKvOps(ua: UaProcess): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const body = (await ua.http('/metrics')).body;
+  for (const m of body.matchAll(/^sipnats_ua_kv_seconds_count\{([^}]*)\} (\d+)/gm)) {
+    const labels = m[1] ?? '';
+    if (!labels.includes('bucket="sipnats_calls"')) continue;
+    const op = /op="([^"]+)"/.exec(labels)?.[1] ?? '?';
+    out.set(op, (out.get(op) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+function opsPerCall(before: Map<string, number>, after: Map<string, number>, calls: number): string {
+  const parts: string[] = [];
+  let total = 0;
+  for (const [op, n] of after) {
+    const d = n - (before.get(op) ?? 0);
+    total += d;
+    if (d > 0) parts.push(`${op} ${(d / calls).toFixed(2)}`);
+  }
+  return `${(total / Math.max(1, calls)).toFixed(2)} (${parts.join(', ')})`;
+}
+
 const clean = (f: RunFigures): boolean => f.failed === 0 && f.successful === f.calls;
 
 /** Steps the rate up; stops at the first step with a failed call. */
@@ -155,7 +186,7 @@ async function stepRates(label: string, remote: string): Promise<RunFigures[]> {
 }
 
 function latencyRow(name: string, f: RunFigures): string[] {
-  return [name, `${f.target}`, `${f.successful}/${f.calls}`, `${f.failed}`, `${percentile(f.rtt, 50)}`, `${percentile(f.rtt, 99)}`, `${f.rtt.at(-1) ?? Number.NaN}`];
+  return [name, `${f.target}`, f.createdRate.toFixed(0), `${f.successful}/${f.calls}`, `${f.failed}`, `${percentile(f.rtt, 50)}`, `${percentile(f.rtt, 99)}`, `${f.rtt.at(-1) ?? Number.NaN}`];
 }
 
 function table(title: string, head: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -173,7 +204,7 @@ async function main(): Promise<void> {
   let uas: SippRun | undefined;
   let answerFailures = 0;
   try {
-    const users = Array.from({ length: USERS }, (_, i) => ({ username: `u${String(i + 1).padStart(4, '0')}`, realm: 'bench', password: `pw-${i + 1}` }));
+    const users = Array.from({ length: REGISTER_PROCS }, (_, i) => ({ username: `u${String(i + 1).padStart(4, '0')}`, realm: 'bench', password: `pw-${i + 1}` }));
     writeFileSync(join(work, 'users.json'), JSON.stringify({ users }));
 
     nats = await startNatsServer();
@@ -181,7 +212,7 @@ async function main(): Promise<void> {
     ua = await startUa({
       natsUrl: nats.url,
       instance: 'ua-bench',
-      env: { SIPNATS_REALM: 'bench', SIPNATS_USERS_FILE: join(work, 'users.json'), SIPNATS_DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'warn' },
+      env: { SIPNATS_REALM: 'bench', SIPNATS_USERS_FILE: join(work, 'users.json'), SIPNATS_DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'warn', ...UA_ENV },
     });
     const conn = await connect({ servers: nats.url });
     nc = conn;
@@ -201,10 +232,13 @@ async function main(): Promise<void> {
     await conn.flush();
     const uaRemote = `127.0.0.1:${transport.ports['udp'] ?? 0}`;
 
+    const kvBefore = await callsKvOps(ua);
     const uaSteps = await stepRates('ua', uaRemote);
     await new Promise((r) => setTimeout(r, 2000));
-    const uaLatency = await uacRun({ scenario: 'ua-bench-call.xml', remote: uaRemote, rate: LATENCY_RATE, calls: LATENCY_RATE * STEP_SECONDS });
+    const uaLatency = await uacRun({ scenario: 'ua-bench-call.xml', remote: uaRemote, rate: LATENCY_RATE, calls: LATENCY_RATE * STEP_SECONDS, args: PRECISE });
     process.stderr.write(`ua latency run: ${uaLatency.successful}/${uaLatency.calls} ok\n`);
+    const completedCalls = uaSteps.reduce((n, f) => n + f.successful, 0) + uaLatency.successful;
+    const kvPerCall = opsPerCall(kvBefore, await callsKvOps(ua), completedCalls);
     await new Promise((r) => setTimeout(r, 2000));
     const register = await registerRun(uaRemote, users);
     process.stderr.write(`register run: ${register.successful}/${register.calls} ok\n`);
@@ -216,14 +250,15 @@ async function main(): Promise<void> {
       uas = startSipp({ scenario: 'builtin:uas', localPort: uasPort, calls: 10_000_000, rate: 1, timeoutMs: 3_600_000 });
       await new Promise((r) => setTimeout(r, 500));
       refSteps = await stepRates('reference', `127.0.0.1:${uasPort}`);
-      refLatency = await uacRun({ scenario: 'ua-bench-call.xml', remote: `127.0.0.1:${uasPort}`, rate: LATENCY_RATE, calls: LATENCY_RATE * STEP_SECONDS });
+      refLatency = await uacRun({ scenario: 'ua-bench-call.xml', remote: `127.0.0.1:${uasPort}`, rate: LATENCY_RATE, calls: LATENCY_RATE * STEP_SECONDS, args: PRECISE });
     }
 
     const best = (steps: readonly RunFigures[]): string => {
       const ok = steps.filter(clean);
       const top = ok.at(-1);
-      const capped = steps.length === RATES.length && ok.length === steps.length;
-      return top === undefined ? 'none clean' : `${top.target}${capped ? ' (highest step tried)' : ''}`;
+      if (top === undefined) return 'no clean step';
+      const capped = steps.length === RATES.length && ok.length === steps.length ? ', the highest step tried' : '';
+      return `target ${top.target} calls/s (SIPp created ${top.createdRate.toFixed(0)}/s, completed ${top.completedRate.toFixed(0)}/s${capped})`;
     };
     const stepRows = [...uaSteps.map((f) => ['ua', f] as const), ...refSteps.map((f) => ['reference', f] as const)].map(([n, f]) => [
       n,
@@ -239,15 +274,17 @@ async function main(): Promise<void> {
     const out = [
       `sipnats call benchmark: ${STEP_SECONDS} s per step, node ${process.version}, SIPp over UDP on 127.0.0.1`,
       table('Rate steps (full call INVITE/100/200/ACK/BYE/200)', ['system', 'target cps', 'ok/calls', 'failed', 'created/s', 'completed/s', 'retrans', 'p50 ms', 'p99 ms'], stepRows),
-      table(`INVITE-to-200 at ${LATENCY_RATE} calls/s`, ['system', 'cps', 'ok/calls', 'failed', 'p50 ms', 'p99 ms', 'max ms'], [
+      table(`INVITE-to-200 at ${LATENCY_RATE} calls/s`, ['system', 'target cps', 'created/s', 'ok/calls', 'failed', 'p50 ms', 'p99 ms', 'max ms'], [
         latencyRow('ua', uaLatency),
         ...(refLatency === undefined ? [] : [latencyRow('reference', refLatency)]),
       ]),
       table(`REGISTER with digest (401 + MD5 qop=auth + 200), ${REGISTER_PROCS} users, one in flight each`, ['system', 'ok/attempts', 'failed', 'registrations/s', 'p50 ms', 'p99 ms'], [
         ['ua', `${register.successful}/${register.calls}`, `${register.failed}`, register.completedRate.toFixed(0), `${percentile(register.rtt, 50)}`, `${percentile(register.rtt, 99)}`],
       ]),
-      `\nHighest clean rate: ua ${best(uaSteps)} calls/s${REFERENCE ? `; reference (SIPp UAS) ${best(refSteps)} calls/s` : ''}`,
+      `\nHighest step with no failed call: ua ${best(uaSteps)}${REFERENCE ? `; reference (SIPp UAS) ${best(refSteps)}` : ''}`,
+      'A step whose created/s stays below its target means SIPp (or the machine) could not create calls faster.',
       `Controller answer commands refused or timed out: ${answerFailures}`,
+      `Calls-bucket KV operations per completed call (steps + latency run): ${kvPerCall}`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {

@@ -4,71 +4,24 @@
  * command, SIPp gets its 200, sends ACK and BYE, and the controller sees `call.ended`.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startNatsServer, stopProcess, type NatsServer } from '../support/nats-server.js';
 import { runSipp } from '../support/sipp.js';
 import { startTransport, type TransportProcess } from '../support/transport-process.js';
 import { startUa, type UaProcess } from '../support/ua-process.js';
-
-const shimDir = fileURLToPath(new URL('../../packages/fs-shim/', import.meta.url));
-
-interface Controller {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  waitFor(pattern: RegExp, timeoutMs: number): Promise<string>;
-}
-
-function startController(natsUrl: string): Controller {
-  const child = spawn(`${shimDir}build/sipnats_controller`, ['-s', natsUrl, '-q', 'controllers'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let partial = '';
-  const waiters = new Set<() => void>();
-  child.stdout?.on('data', (b: Buffer) => {
-    partial += b.toString('utf8');
-    const parts = partial.split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-    for (const w of waiters) w();
-  });
-  child.stderr?.on('data', (b: Buffer) => lines.push(`stderr: ${b.toString('utf8').trimEnd()}`));
-  return {
-    child,
-    lines,
-    waitFor(pattern, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const check = (): boolean => {
-          const hit = lines.find((l) => pattern.test(l));
-          if (hit === undefined) return false;
-          waiters.delete(onLine);
-          clearTimeout(timer);
-          resolve(hit);
-          return true;
-        };
-        const onLine = (): void => void check();
-        const timer = setTimeout(() => {
-          waiters.delete(onLine);
-          reject(new Error(`controller printed no line matching ${pattern} in ${timeoutMs} ms:\n${lines.join('\n')}`));
-        }, timeoutMs);
-        if (!check()) waiters.add(onLine);
-      });
-    },
-  };
-}
+import { startShimController, type ShimController } from '../support/shim-controller.js';
 
 describe('C shim end to end: SIPp → transport → ua → libsipnats controller', function () {
   this.timeout(90_000);
   let nats: NatsServer;
   let transport: TransportProcess;
   let ua: UaProcess;
-  let controller: Controller | undefined;
+  let controller: ShimController | undefined;
 
   before(async () => {
-    execFileSync('make', ['-s', '-C', shimDir, 'examples'], { stdio: 'inherit' });
     nats = await startNatsServer();
     transport = await startTransport({ natsUrl: nats.url, instance: 'tr-shim', transports: ['udp'] });
     ua = await startUa({ natsUrl: nats.url, instance: 'ua-shim', env: { SIPNATS_AUTH_REQUIRED: 'false' } });
-    controller = startController(nats.url);
+    controller = startShimController(nats.url, ['-q', 'controllers']);
     await controller.waitFor(/^ready$/, 10_000);
   });
 

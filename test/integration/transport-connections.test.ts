@@ -69,6 +69,8 @@ describe('transport connections: idle timeout and per-source limits (transport p
       assert.notEqual(at, 'timeout', 'the idle connection was closed');
       const after = (at as number) - idle.opened;
       assert.ok(after >= IDLE_MS * 0.9 && after < IDLE_MS * 3, `closed after ${after} ms`);
+      const logDeadline = Date.now() + 2000; // the log line travels through a pipe: give it a moment
+      while (!transport.logs.some((l) => l.includes('idle timeout')) && Date.now() < logDeadline) await new Promise((r) => setTimeout(r, 50));
       assert.ok(transport.logs.some((l) => l.includes('idle timeout')), 'closing reason logged');
       await new Promise((r) => setTimeout(r, IDLE_MS * 1.5));
       assert.ok(!busy.socket.destroyed, 'the connection with keep-alives is still open');

@@ -5,7 +5,7 @@
  *   answer   ring, then answer with SDP
  *   busy     reject 486
  *   ring     ring only (SIPp cancels)
- *   prack    reliable ring (RFC 3262), answer 400 ms later (after SIPp's PRACK)
+ *   prack    reliable ring (RFC 3262), answer once SIPp's PRACK shows on sip.raw.in
  *   reinvite ring, answer; answer the peer's re-INVITE (`updated`) with new SDP
  *   nobody   nothing: the ua's no-answer timer answers
  * Registration uses digest credentials from a users file; the raw taps (`sip.raw.*`) show what was
@@ -77,11 +77,16 @@ describe('ua end to end: SIPp → transport → NATS → ua, controller over NAT
       case 'ring':
         await command('ring', { call });
         break;
-      case 'prack':
+      case 'prack': {
         await command('ring', { call, reliable: true });
-        await new Promise((r) => setTimeout(r, 400));
+        // Answer once SIPp's PRACK reached the transport, so SIPp sees 200 (PRACK) before 200 (INVITE).
+        const prack = (m: { subject: string; text: string }): boolean =>
+          m.subject.startsWith('sip.raw.in.') && m.text.startsWith('PRACK ') && m.text.includes(`\r\nCall-ID: ${ev.sipCallId}\r\n`);
+        const deadline = Date.now() + 5000;
+        while (!raw.some(prack) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         await command('answer', { call, sdp: answerSdp(6000) });
         break;
+      }
       default:
         break;
     }

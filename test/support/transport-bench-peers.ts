@@ -33,7 +33,7 @@ export function answer200(request: string): string {
 }
 
 function udpPeer(ip: string, port: number): void {
-  const socket = createSocket(ip.includes(':') ? 'udp6' : 'udp4');
+  const socket = createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4_194_304, sendBufferSize: 4_194_304 });
   socket.on('message', (msg, rinfo) => {
     const text = msg.toString('latin1');
     if (text.startsWith('SIP/2.0 ')) return;

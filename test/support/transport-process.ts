@@ -23,6 +23,8 @@ export interface TransportOptions {
   readonly secret?: string;
   /** Extra Node.js options before the script (e.g. `--cpu-prof`). */
   readonly nodeArgs?: readonly string[];
+  /** Script to run instead of TRANSPORT_MAIN (e.g. a copy of an older build, for benchmarks). */
+  readonly main?: string;
   /** Wait for /readyz (NATS connected). Default true. */
   readonly waitReady?: boolean;
 }
@@ -65,7 +67,7 @@ export async function startTransport(o: TransportOptions): Promise<TransportProc
     LOG_LEVEL: process.env['SIPNATS_TEST_LOG_LEVEL'] ?? 'info',
     ...o.env,
   };
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), TRANSPORT_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), o.main ?? TRANSPORT_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const keep = (chunk: Buffer): void => {
     for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logs.push(line);

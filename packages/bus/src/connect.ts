@@ -8,6 +8,7 @@ import { credsAuthenticator, type NatsConnection, type Status } from '@nats-io/n
 import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { Logger } from '@sipnats/logging';
 import { BUS_ERROR, BusError } from './errors.js';
+import { redactServerUrl, splitServerCredentials } from './server-url.js';
 
 export interface BusTlsOptions {
   /** CA bundle file to verify the server. */
@@ -19,6 +20,7 @@ export interface BusTlsOptions {
 }
 
 export interface ConnectBusOptions {
+  /** Server URLs; credentials in a URL (`nats://user:pass@host`, `nats://token@host`) are used when no other auth option is set. */
   servers: readonly string[];
   /** Connection name shown by the server (e.g. `transport:<instance>`). */
   name: string;
@@ -43,6 +45,12 @@ export interface ConnectBusOptions {
   pingIntervalMs?: number;
   /** Default timeout of drain() in ms (default 10000). */
   drainTimeoutMs?: number;
+  /**
+   * When true, nats.js does not capture the caller's stack for every request/timer (it would only
+   * be used to add context to timeout errors, which keep their message and code). Saves a stack
+   * capture per request and JetStream/KV operation on hot paths. Default false.
+   */
+  noAsyncTraces?: boolean;
 }
 
 export type StatusListener = (status: Status, connected: boolean) => void;
@@ -70,8 +78,13 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 }
 
 async function buildOptions(o: ConnectBusOptions, delay: () => number): Promise<NodeConnectionOptions> {
+  const fromUrls = splitServerCredentials(o.servers);
+  const urlAuth = fromUrls.user !== undefined || fromUrls.token !== undefined;
+  if (urlAuth && (o.user !== undefined || o.pass !== undefined || o.token !== undefined || o.credsFile !== undefined)) {
+    throw new BusError(BUS_ERROR.connect, 'NATS credentials given both in a server URL and as options; use one');
+  }
   const opts: NodeConnectionOptions = {
-    servers: [...o.servers],
+    servers: fromUrls.servers,
     name: o.name,
     reconnect: true,
     maxReconnectAttempts: -1,
@@ -81,9 +94,13 @@ async function buildOptions(o: ConnectBusOptions, delay: () => number): Promise<
     maxPingOut: 2,
     timeout: 5_000,
   };
-  if (o.user !== undefined) opts.user = o.user;
-  if (o.pass !== undefined) opts.pass = o.pass;
-  if (o.token !== undefined) opts.token = o.token;
+  if (o.noAsyncTraces === true) opts.noAsyncTraces = true;
+  const user = o.user ?? fromUrls.user;
+  const pass = o.pass ?? fromUrls.pass;
+  const token = o.token ?? fromUrls.token;
+  if (user !== undefined) opts.user = user;
+  if (pass !== undefined) opts.pass = pass;
+  if (token !== undefined) opts.token = token;
   if (o.credsFile !== undefined) {
     let creds: Uint8Array;
     try {
@@ -143,10 +160,12 @@ export async function connectBus(o: ConnectBusOptions): Promise<Bus> {
   const max = o.maxReconnectDelayMs ?? 5_000;
   let attempt = 0;
   let everConnected = false;
+  // Only URLs without credentials are ever logged or put into messages.
+  const shown = o.servers.map(redactServerUrl);
   const delay = (): number => {
     const ms = backoffDelay(attempt, base, max);
     // Before the first connection nats.js reports no status: say why the service is waiting.
-    if (!everConnected && attempt % 10 === 0) log.warn({ servers: o.servers, attempt, retryInMs: ms }, 'NATS not reachable yet; retrying');
+    if (!everConnected && attempt % 10 === 0) log.warn({ servers: shown, attempt, retryInMs: ms }, 'NATS not reachable yet; retrying');
     attempt++;
     return ms;
   };
@@ -156,7 +175,7 @@ export async function connectBus(o: ConnectBusOptions): Promise<Bus> {
   try {
     nc = await connect(opts);
   } catch (cause) {
-    throw new BusError(BUS_ERROR.connect, `cannot connect to NATS at ${o.servers.join(', ')}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new BusError(BUS_ERROR.connect, `cannot connect to NATS at ${shown.join(', ')}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
   everConnected = true;
   attempt = 0;

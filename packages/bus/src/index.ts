@@ -13,6 +13,7 @@ export {
   type KvValue,
   type KvUpdateOptions,
 } from './kv.js';
+export { redactServerUrl, splitServerCredentials, REDACTED_USERINFO, type ServerCredentials } from './server-url.js';
 export { kvKey, encodeKvToken, decodeKvToken, MAX_KV_KEY_LENGTH } from './kv-key.js';
 export { registerService, type RegisterServiceOptions, type ServiceHandle } from './service.js';
 export { BusError, KvConflictError, BUS_ERROR, type BusErrorCode } from './errors.js';

@@ -3,7 +3,7 @@
  * validated against a TypeBox schema, and updates are compare-and-set on the entry revision.
  * (nats-server 2.9 has no per-message TTL: expiry is the bucket's `ttlMs`, or tracked in the value.)
  */
-import { jetstream, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { jetstream, JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { decodeJson, encodeJson } from '@sipnats/contracts';
@@ -25,6 +25,8 @@ export interface OpenKvOptions {
   /** Largest bucket size in bytes (default unlimited). */
   maxBytes?: number;
   description?: string;
+  /** Stream storage when the bucket is created: `file` (default, survives a server restart) or `memory`. */
+  storage?: 'file' | 'memory';
 }
 
 /** Opens the bucket, creating it when missing (idempotent; concurrent creators agree). */
@@ -38,6 +40,7 @@ export async function openKv(bus: Pick<Bus, 'nc'>, o: OpenKvOptions): Promise<KV
   if (o.ttlMs !== undefined) opts.ttl = o.ttlMs;
   if (o.maxBytes !== undefined) opts.max_bytes = o.maxBytes;
   if (o.description !== undefined) opts.description = o.description;
+  if (o.storage !== undefined) opts.storage = o.storage === 'memory' ? StorageType.Memory : StorageType.File;
   return new Kvm(jetstream(bus.nc)).create(o.bucket, opts);
 }
 

@@ -22,6 +22,8 @@ describe('bus: KV keys', () => {
     assert.throws(() => decodeKvToken('a=4'), isKeyError);
     assert.throws(() => decodeKvToken('a=zz'), isKeyError);
     assert.throws(() => decodeKvToken('=FF'), isKeyError);
+    assert.throws(() => decodeKvToken('=41'), isKeyError, 'an escaped safe byte: two tokens would read as one value');
+    assert.throws(() => encodeKvToken('a\uD800'), isKeyError, 'a lone surrogate would become U+FFFD');
   });
 });
 

@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** What a command may touch: its output streams. Tests pass string sinks. */
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -16,4 +18,17 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export class UsageError extends Error {
   readonly code = 'SIPNATS_ERR_USAGE';
+}
+
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
+type Flags<O extends FlagOptions> = ReturnType<typeof parseArgs<{ args: string[]; strict: true; allowPositionals: false; options: O }>>['values'];
+
+/** The `--flag` values of a command's arguments (no positionals); a UsageError for anything else. */
+export function parseFlags<const O extends FlagOptions>(args: readonly string[], options: O): Flags<O> {
+  try {
+    return parseArgs({ args: [...args], strict: true, allowPositionals: false, options }).values;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
 }

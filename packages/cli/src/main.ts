@@ -11,7 +11,7 @@ type Command = { readonly run: (args: readonly string[], io: CliIo) => Promise<E
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   parse: { run: runParse, usage: parseUsage, summary: 'parse SIP messages from files, one JSON line each' },
-  up: { run: runUp, usage: upUsage, summary: 'run transport + ua on a local NATS' },
+  up: { run: runUp, usage: upUsage, summary: 'run transport + ua on a local NATS (--cluster: 3 NATS nodes, 2 transports, 2 ua)' },
   tail: { run: runTail, usage: tailUsage, summary: 'print SIP messages of every transport instance live, or a call ladder' },
   hep: { run: runHep, usage: hepUsage, summary: 'forward SIP messages to a HEP v3 collector (Homer, sngrep)' },
 };
@@ -28,7 +28,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     (name === undefined ? io.stderr : io.stdout)(helpText());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS[name];
+  // Own keys only: `sipnats constructor` or `sipnats __proto__` is an unknown command, not Object's.
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
     io.stderr(`sipnats: unknown command ${JSON.stringify(name)}\n${helpText()}`);
     return EXIT.usage;

@@ -22,6 +22,14 @@ function lines(out: string): Array<Record<string, unknown>> {
 }
 
 describe('sipnats parse', () => {
+  it('a command named like an Object.prototype member is an unknown command (exit 2), not a crash', async () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const r = await run([name]);
+      assert.equal(r.code, 2, name);
+      assert.match(r.err, /unknown command/, name);
+    }
+  });
+
   it('prints the request line fields of a valid message and exits 0', async () => {
     const file = join(corpus, 'wsinv.dat');
     const r = await run(['parse', file]);

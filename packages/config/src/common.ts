@@ -9,12 +9,15 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const ENVIRONMENTS = ['development', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-/** A subject prefix: dot-separated NATS tokens (printable ASCII without `.`, `*`, `>`). */
-export const PREFIX_PATTERN = /^[!-)+-\-/-=?-~]+(\.[!-)+-\-/-=?-~]+)*$/;
+/**
+ * A subject prefix: dot-separated NATS tokens (printable ASCII without `.`, `*`, `>`), at most 128
+ * characters (what @sipnats/contracts `subjects()` accepts).
+ */
+export const PREFIX_PATTERN = /^(?=.{1,128}$)[!-)+-\-/-=?-~]+(\.[!-)+-\-/-=?-~]+)*$/;
 /** An instance id: 1-64 characters of letters, digits, `.`, `_`, `-` (encoded into subject tokens). */
 export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-/** `host:port` or `[v6]:port`, port 0-65535. */
-export const HOST_PORT_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
+/** `host:port` or `[v6]:port`, port 0-65535 (so that parseHostPort never throws on a checked value). */
+export const HOST_PORT_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})$/;
 
 /** Instance id derived from the host name: allowed characters only, at most 64. */
 export function defaultInstanceId(): string {

@@ -46,8 +46,11 @@ function deepFreeze<T>(value: T): T {
 }
 
 const MAX_ECHO = 64;
+/** User info of URLs (`scheme://user:password@`), hidden when an invalid value is echoed. */
+const URL_USERINFO = /(:\/\/)[^\s/?#,]*@/g;
 function echo(raw: string): string {
-  return JSON.stringify(raw.length > MAX_ECHO ? `${raw.slice(0, MAX_ECHO)}…` : raw);
+  const shown = raw.replace(URL_USERINFO, '$1[redacted]@');
+  return JSON.stringify(shown.length > MAX_ECHO ? `${shown.slice(0, MAX_ECHO)}…` : shown);
 }
 
 function readSetting(s: AnySetting, env: Env, problems: string[]): unknown {

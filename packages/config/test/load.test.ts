@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commonSettings, natsChecks, parseHostPort } from '../src/common.js';
+import { HOST_PORT_PATTERN, commonSettings, natsChecks, parseHostPort } from '../src/common.js';
 import { ConfigError } from '../src/errors.js';
 import { describeSettings, formatSettingsHelp, loadConfig } from '../src/load.js';
 import { setting } from '../src/setting.js';
@@ -148,6 +148,15 @@ describe('config: loadConfig', () => {
       problems.map((p) => p.split(':')[0]),
       ['NATS_URL', 'SIPNATS_PREFIX', 'SIPNATS_INSTANCE_ID', 'LOG_LEVEL', 'HTTP_LISTEN'],
     );
+    // Values the patterns pass are values the services can use: no port above 65535 (parseHostPort
+    // threw a RangeError at start-up), no prefix longer than subjects() takes.
+    const limits = problemsOf(() => loadConfig(commonSettings, { HTTP_LISTEN: '127.0.0.1:65536', SIPNATS_PREFIX: `${'a'.repeat(64)}.${'b'.repeat(64)}` }));
+    assert.deepEqual(limits.map((p) => p.split(':')[0]), ['SIPNATS_PREFIX', 'HTTP_LISTEN']);
+    const edge = loadConfig(commonSettings, { HTTP_LISTEN: '[::1]:65535', SIPNATS_PREFIX: `${'a'.repeat(63)}.${'b'.repeat(64)}` });
+    assert.deepEqual(parseHostPort(edge.httpListen), { host: '::1', port: 65535 });
+    assert.equal(edge.prefix.length, 128);
+    for (const port of ['0', '9', '80', '5060', '10000', '59999', '64999', '65499', '65529']) assert.equal(parseHostPort(`h:${port}`).port, Number(port));
+    for (const bad of ['h:99999', 'h:65540', 'h:', 'h:123456']) assert.ok(!HOST_PORT_PATTERN.test(bad), bad);
     assert.deepEqual(parseHostPort('[::1]:8080'), { host: '::1', port: 8080 });
     assert.deepEqual(parseHostPort('0.0.0.0:0'), { host: '0.0.0.0', port: 0 });
   });

@@ -3,6 +3,7 @@
  * the payload schemas of this package are compiled when the module loads. `.Errors()` runs only
  * after a failed `.Check()`, so the hot path costs one compiled check.
  */
+import { Buffer } from 'node:buffer';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { CONTRACT_ERROR, ContractError } from './errors.js';
@@ -56,6 +57,17 @@ export function assertValid<T extends TSchema>(schema: T, value: unknown): asser
 export function encodeJson<T extends TSchema>(schema: T, value: Static<T>): Uint8Array {
   assertValid(schema, value);
   return utf8.encode(JSON.stringify(value));
+}
+
+/**
+ * Serialises `value` as UTF-8 JSON **without** the schema check: for hot paths whose envelopes are
+ * built by typed code that enforces every limit of `schema` itself, with a test proving it (the
+ * transport's builders: services/transport/test/envelopes.test.ts). The type still has to match
+ * `schema`; anything assembled from unchecked input must go through `encodeJson`. Never throws for
+ * a plain JSON value.
+ */
+export function encodeJsonTrusted<T extends TSchema>(_schema: T, value: Static<T>): Uint8Array {
+  return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
 /** Parses UTF-8 JSON and validates it. Never throws: bad input gives `{ ok: false, errors }`. */

@@ -1,6 +1,6 @@
 /** @sipnats/contracts: the wire contract of sipnats (subjects, headers, schemas, codec). */
 export { ContractError, CONTRACT_ERROR, type ContractErrorCode } from './errors.js';
-export { encodeToken, decodeToken, isPlainToken, MAX_TOKEN_BYTES } from './token.js';
+export { encodeToken, decodeToken, escapeToken, unescapeToken, isPlainToken, MAX_TOKEN_BYTES, type TokenEscape } from './token.js';
 export { subjects, validatePrefix, type Subjects } from './subjects.js';
 export {
   ENVELOPE_VERSION,
@@ -14,25 +14,14 @@ export {
   type SipTransport,
   SUBJECT_PARTS,
 } from './constants.js';
+export { FlowRef, NameAddrInfo, CSeq, LIMITS } from './schemas/common.js';
+export { RequestEnvelope } from './schemas/request-envelope.js';
+export { ResponseEnvelope } from './schemas/response-envelope.js';
+export { OutMessage, OUT_KINDS, type OutKind } from './schemas/out-message.js';
+export { ForwardedMessage } from './schemas/forwarded-message.js';
+export { CallEvent, CALL_EVENTS, CALL_DIRECTIONS, type CallEventName, type CallDirection } from './schemas/call-event.js';
+export { RegEvent, REG_EVENTS, type RegEventName } from './schemas/reg-event.js';
 export {
-  FlowRef,
-  NameAddrInfo,
-  CSeq,
-  LIMITS,
-  RequestEnvelope,
-  ResponseEnvelope,
-  OutMessage,
-  OUT_KINDS,
-  type OutKind,
-  ForwardedMessage,
-  CallEvent,
-  CALL_EVENTS,
-  CALL_DIRECTIONS,
-  type CallEventName,
-  type CallDirection,
-  RegEvent,
-  REG_EVENTS,
-  type RegEventName,
   CallCommand,
   CALL_ACTIONS,
   CALL_COMMAND_SCHEMAS,
@@ -47,11 +36,8 @@ export {
   OriginateCommand,
   BridgeCommand,
   TransferCommand,
-  CommandReply,
-  REPLY_CODES,
-  REPLY_CODE,
-  type ReplyCode,
-  PAYLOAD_SCHEMAS,
-} from './schemas/index.js';
-export { encodeJson, decodeJson, assertValid, isValid, describeErrors, MAX_PROBLEMS, type DecodeResult } from './codec.js';
+} from './schemas/call-command.js';
+export { CommandReply, REPLY_CODES, REPLY_CODE, type ReplyCode } from './schemas/command-reply.js';
+export { PAYLOAD_SCHEMAS } from './schemas/index.js';
+export { encodeJson, encodeJsonTrusted, decodeJson, assertValid, isValid, describeErrors, MAX_PROBLEMS, type DecodeResult } from './codec.js';
 export { toBase64, fromBase64 } from './base64.js';

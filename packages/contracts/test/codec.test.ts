@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { fromBase64, toBase64 } from '../src/base64.js';
-import { assertValid, decodeJson, encodeJson, isValid } from '../src/codec.js';
+import { assertValid, decodeJson, encodeJson, encodeJsonTrusted, isValid } from '../src/codec.js';
 import { CONTRACT_ERROR, ContractError } from '../src/errors.js';
 import {
   CALL_ACTIONS,
@@ -14,7 +14,7 @@ import {
   RegEvent,
   RequestEnvelope,
   ResponseEnvelope,
-} from '../src/schemas/index.js';
+} from '../src/index.js';
 
 const INVITE = 'INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n\r\n';
 const flow: FlowRef = { instance: 't1', transport: 'udp', local: '127.0.0.1:5060', remote: '[::1]:5062', id: 'udp0/[::1]:5062' };
@@ -119,12 +119,51 @@ describe('contracts: JSON codec', () => {
     assert.ok(!isValid(CallCommand, { ...base, headers: many }), '33 headers');
   });
 
+  it('base64 decode is linear: 6 MB of text decodes (a backtracking regex overflowed its stack here)', () => {
+    const bytes = Buffer.alloc(4_500_000, 0x41);
+    bytes[4_499_999] = 0xff;
+    const text = toBase64(bytes);
+    assert.ok(text.length >= 6_000_000);
+    assert.ok(fromBase64(text).equals(bytes));
+    assert.throws(() => fromBase64(`${text.slice(0, -4)}QR==`), (e: unknown) => e instanceof ContractError && e.code === CONTRACT_ERROR.base64);
+  });
+
+  it('CSeq numbers up to 2^32-1 fit the envelopes, like the codec accepts (RFC 3261 §8.1.1.5)', () => {
+    const big = { ...request, cseq: { seq: 4_294_967_295, method: 'INVITE' } };
+    const r = decodeJson(RequestEnvelope, encodeJson(RequestEnvelope, big));
+    assert.ok(r.ok);
+    assert.equal(r.value.cseq.seq, 4_294_967_295);
+    assert.ok(!isValid(RequestEnvelope, { ...request, cseq: { seq: 4_294_967_296, method: 'INVITE' } }));
+  });
+
   it('base64 helpers: strict decode, exact bytes', () => {
     const bytes = new Uint8Array([0, 1, 2, 250, 255, 13, 10]);
     assert.deepEqual(new Uint8Array(fromBase64(toBase64(bytes))), bytes);
     assert.equal(toBase64(new Uint8Array([1, 2, 3, 4]).subarray(1, 3)), toBase64(new Uint8Array([2, 3])));
-    for (const bad of ['QQ=', 'Q===', 'QQ==QQ==', 'Q!==', 'QUJD\n']) {
+    for (const bad of ['QQ=', 'Q===', 'QQ==QQ==', 'Q!==', 'QUJD\n', 'QR==', 'QUI=QUJD', '-_8=', 'QU JD', 'QUJ\u00e9']) {
       assert.throws(() => fromBase64(bad), (e: unknown) => e instanceof ContractError && e.code === CONTRACT_ERROR.base64, bad);
     }
+  });
+});
+
+describe('contracts: trusted encoding (no schema check)', () => {
+  it('gives the same bytes as encodeJson for a valid envelope, and decodes back', () => {
+    const trusted = encodeJsonTrusted(RequestEnvelope, request);
+    assert.deepEqual(Buffer.from(trusted), Buffer.from(encodeJson(RequestEnvelope, request)));
+    const r = decodeJson(RequestEnvelope, trusted);
+    assert.ok(r.ok);
+    assert.deepEqual(r.value, request);
+  });
+
+  it('does not check: an invalid value is serialised as it is (the caller owns validity)', () => {
+    const bad = { ...request, callId: 'x'.repeat(600) };
+    assert.throws(() => encodeJson(RequestEnvelope, bad), ContractError);
+    const bytes = encodeJsonTrusted(RequestEnvelope, bad);
+    assert.equal(decodeJson(RequestEnvelope, bytes).ok, false);
+  });
+
+  it('encodes non-ASCII text as UTF-8', () => {
+    const env = { ...request, from: { uri: 'sip:h%C3%A9llo@example.com', display: 'Héllo ☎' } };
+    assert.equal(JSON.parse(Buffer.from(encodeJsonTrusted(RequestEnvelope, env)).toString('utf8')).from.display, 'Héllo ☎');
   });
 });

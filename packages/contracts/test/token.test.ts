@@ -74,5 +74,14 @@ describe('contracts: subject token encoding', () => {
     assert.equal(codeOf(() => decodeToken('a.b')), CONTRACT_ERROR.token, 'raw dot');
     assert.equal(codeOf(() => decodeToken('%FF')), CONTRACT_ERROR.token, 'invalid UTF-8');
     assert.equal(codeOf(() => decodeToken('%ZZ')), CONTRACT_ERROR.token, 'bad hex');
+    assert.equal(codeOf(() => decodeToken('a'.repeat(MAX_TOKEN_BYTES + 1))), CONTRACT_ERROR.token, 'longer than encodeToken makes');
+    assert.equal(decodeToken('a'.repeat(MAX_TOKEN_BYTES)).length, MAX_TOKEN_BYTES);
+  });
+
+  it('is one-to-one on UTF-16 too: a lone surrogate is refused, not folded into U+FFFD', () => {
+    assert.equal(encodeToken('\uFFFD'), '%EF%BF%BD');
+    assert.equal(codeOf(() => encodeToken('a\uD800')), CONTRACT_ERROR.token, 'lone high surrogate');
+    assert.equal(codeOf(() => encodeToken('\uDC00b')), CONTRACT_ERROR.token, 'lone low surrogate');
+    assert.equal(decodeToken(encodeToken('\u{1F600}')), '\u{1F600}');
   });
 });

@@ -255,7 +255,7 @@ static int op_originate(void *host, const char *dial, const sipnats_core_var *va
     originate_job *job;
     switch_thread_data_t *td = NULL, *queued;
     (void)host;
-    if (uuid_size <= SWITCH_UUID_FORMATTED_LENGTH || !switch_atomic_read(&globals.running))
+    if (!switch_atomic_read(&globals.running))
         return -1;
     if ((job = calloc(1, sizeof(*job))) == NULL || (job->dial = strdup(dial)) == NULL ||
         switch_event_create_plain(&job->vars, SWITCH_EVENT_CHANNEL_DATA) != SWITCH_STATUS_SUCCESS ||
@@ -264,6 +264,11 @@ static int op_originate(void *host, const char *dial, const sipnats_core_var *va
         return -1;
     }
     switch_uuid_str(job->uuid, sizeof(job->uuid));
+    if (strlen(job->uuid) >= uuid_size) { /* 36 characters; the core's buffer holds 64 */
+        free(td);
+        originate_job_free(job);
+        return -1;
+    }
     switch_copy_string(job->app, globals.cfg.offer_app, sizeof(job->app));
     switch_copy_string(job->app_args, globals.cfg.offer_app_args, sizeof(job->app_args));
     job->auto_answer = globals.cfg.auto_answer;

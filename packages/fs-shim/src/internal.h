@@ -32,4 +32,8 @@ sipnats_status sipnats_options_clone(const sipnats_options *src, sipnats_options
 /* Map a libnats status to a sipnats status. */
 sipnats_status sipnats_from_nats(natsStatus s);
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid (overlong, surrogate,
+ * above U+10FFFF, truncated). Shared by the JSON writer and the JSON reader. */
+size_t sipnats_util_utf8_len(const unsigned char *s, size_t avail);
+
 #endif

@@ -1,5 +1,6 @@
 /* Strict, bounded JSON reader (see include/sipnats_json.h for the contract). */
 #include "sipnats_json.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -48,39 +49,6 @@ static int hex4(const unsigned char *h, uint32_t *out)
     return 1;
 }
 
-/* Length of a valid UTF-8 sequence at s, 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t avail)
-{
-    unsigned char b = s[0];
-    size_t n;
-    uint32_t cp;
-    if (b < 0x80)
-        return 1;
-    if (b >= 0xC2 && b <= 0xDF) {
-        n = 2;
-        cp = b & 0x1F;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        n = 3;
-        cp = b & 0x0F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        n = 4;
-        cp = b & 0x07;
-    } else {
-        return 0;
-    }
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 /* Validate a string starting at the opening quote; leaves pos after the closing quote. */
 static sipnats_status parse_string(parser *p)
 {
@@ -118,7 +86,7 @@ static sipnats_status parse_string(parser *p)
             p->pos += 2;
             continue;
         }
-        size_t n = utf8_len(p->s + p->pos, p->len - p->pos);
+        size_t n = sipnats_util_utf8_len(p->s + p->pos, p->len - p->pos);
         if (n == 0)
             return fail(p, "invalid UTF-8");
         p->pos += n;

@@ -1,5 +1,6 @@
 /* Pure helpers of libsipnats: status texts, versions, token encoding, base64, JSON quoting. */
 #include "libsipnats.h"
+#include "internal.h"
 
 #include <nats/nats.h>
 #include <stdlib.h>
@@ -153,7 +154,7 @@ sipnats_status sipnats_util_base64_encode(const void *in, size_t len, char *out,
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid (overlong, surrogate,
  * above U+10FFFF, truncated). */
-static size_t utf8_seq_len(const unsigned char *s, size_t avail)
+size_t sipnats_util_utf8_len(const unsigned char *s, size_t avail)
 {
     unsigned char b = s[0];
     size_t n;
@@ -228,7 +229,7 @@ sipnats_status sipnats_util_json_quote(const char *s, size_t len, char *out, siz
             PUT(hex[b & 15]);
             i++;
         } else {
-            size_t n = utf8_seq_len(p + i, len - i);
+            size_t n = sipnats_util_utf8_len(p + i, len - i);
             if (n == 0)
                 return SIPNATS_ERR_INVALID_ARG;
             for (size_t k = 0; k < n; k++)

@@ -9,9 +9,14 @@ results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
 
 skipped=0
+module_ok=0
 if [ "${FS_OK:-}" != "yes" ]; then
   echo "mod_sipnats: skipped, FreeSWITCH not installed (pkg-config freeswitch)"
   skipped=1
+elif [ -f "$(dirname "$bin")/mod_sipnats.so" ]; then
+  # make test builds it first (-Wall -Wextra -Werror) when FreeSWITCH is installed.
+  echo "  mod_sipnats: built against FreeSWITCH $(pkg-config --modversion freeswitch) ... ok"
+  module_ok=1
 fi
 
 if ! command -v nats-server >/dev/null 2>&1; then
@@ -32,6 +37,7 @@ failed=0
 if [ -s "$results" ]; then
   read -r passed failed < "$results"
 fi
+passed=$((passed + module_ok))
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The tests passed but valgrind found leaks or memory errors, or the binary crashed.
   echo "  valgrind/runtime: errors reported (exit $rc) ... FAIL"

@@ -332,6 +332,39 @@ static void test_request_reply(void)
     CHECK_OK(sipnats_client_destroy(r.c));
 }
 
+/* A responder whose client sends every publish at once (no libnats batching). */
+static void test_request_reply_send_asap(void)
+{
+    responder r;
+    sipnats_options *o = NULL;
+    sipnats_client *req = NULL;
+    char url[64], *reply = NULL;
+    const char *urls[1] = {url};
+    size_t len = 0;
+    memset(&r, 0, sizeof(r));
+    CHECK_STATUS(SIPNATS_ERR_INVALID_ARG, sipnats_options_set_send_asap(NULL, 1));
+    test_server_url(&g_server, url, sizeof(url));
+    CHECK_OK(sipnats_options_create(&o));
+    CHECK_OK(sipnats_options_set_servers(o, urls, 1));
+    CHECK_OK(sipnats_options_set_send_asap(o, 1));
+    CHECK_OK(sipnats_client_create(&r.c, o));
+    sipnats_options_destroy(o);
+    CHECK_OK(sipnats_client_set_callback(r.c, responder_cb, &r));
+    CHECK_OK(sipnats_client_connect(r.c));
+    CHECK_OK(sipnats_client_subscribe(r.c, "t.echo.asap", NULL, NULL));
+    CHECK_OK(sipnats_client_flush(r.c, 2000));
+    CHECK_OK(open_client(&g_server, NULL, &req));
+    for (int i = 0; i < 20; i++) {
+        CHECK_OK(sipnats_client_request(req, "t.echo.asap", "ping", 4, 2000, &reply, &len));
+        CHECK(len == 9 && strcmp(reply, "echo:ping") == 0);
+        sipnats_free(reply);
+        reply = NULL;
+    }
+    CHECK(atomic_load(&r.calls) == 20);
+    CHECK_OK(sipnats_client_destroy(req));
+    CHECK_OK(sipnats_client_destroy(r.c));
+}
+
 static void silent_cb(const char *event, const char *payload, size_t len, void *user)
 {
     (void)event;
@@ -682,6 +715,7 @@ const test_case client_tests[] = {
     {"queue group of two gets each message once", test_queue_group_delivers_each_message_once},
     {"publish with headers, read them in the callback", test_publish_with_headers},
     {"request/reply", test_request_reply},
+    {"request/reply with send_asap", test_request_reply_send_asap},
     {"no responders and timeout are distinct", test_no_responders_and_timeout},
     {"sip_rx delivers raw bytes with NUL inside", test_sip_rx_delivers_raw_bytes_with_nul},
     {"call and reg events named by subject suffix", test_call_and_reg_events},

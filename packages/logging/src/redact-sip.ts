@@ -1,7 +1,8 @@
 /**
  * Masks credentials in raw SIP text before it is logged: the values of Authorization and
  * Proxy-Authorization header fields (including folded continuation lines) become
- * `<scheme> [redacted]`. The body (after the first empty line) is left as it is.
+ * `<scheme> [redacted]`. The body (after the first empty line that follows the start line) is left
+ * as it is.
  */
 
 const CREDENTIAL_HEADER = /^(authorization|proxy-authorization)[ \t]*:[ \t]*([A-Za-z][A-Za-z0-9._-]*)?/i;
@@ -11,10 +12,17 @@ export function redactSipText(text: string): string {
   if (!/authorization/i.test(text)) return text;
   const parts = text.split(/(\r\n|\n|\r)/);
   let masking = false;
+  let started = false;
   let out = '';
   for (let i = 0; i < parts.length; i += 2) {
     const line = parts[i] ?? '';
     const eol = parts[i + 1] ?? '';
+    if (line === '' && !started) {
+      // Line ends before the start line (RFC 3261 §7.5) do not end the header section.
+      out += eol;
+      continue;
+    }
+    started = true;
     if (line === '') {
       // End of the header section: the rest is the body, untouched.
       out += eol + parts.slice(i + 2).join('');

@@ -112,4 +112,15 @@ describe('logging: redactSipText', () => {
     const invite = 'INVITE sip:bob@b SIP/2.0\r\nWWW-Authenticate: Digest realm="x"\r\n\r\n';
     assert.equal(redactSipText(invite), invite);
   });
+
+  it('masks credentials after leading line ends too (RFC 3261 §7.5 lets a message start with CRLFs)', () => {
+    for (const lead of ['\r\n', '\r\n\r\n', '\n']) {
+      const text = `${lead}${register.join('\r\n')}`;
+      const out = redactSipText(text);
+      assert.ok(!out.includes('secretresponse'), JSON.stringify(lead));
+      assert.ok(!out.includes('foldedsecret'), JSON.stringify(lead));
+      assert.ok(out.startsWith(`${lead}REGISTER sip:example.com SIP/2.0\r\n`));
+      assert.ok(out.endsWith('\r\n\r\nAuthorization: not a header'), 'body untouched');
+    }
+  });
 });

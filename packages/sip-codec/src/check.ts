@@ -3,14 +3,11 @@
  * of what the structured parsers accept and reject the shapes a transport must answer 400 to
  * without reading further (RFC 4475 §3.1.2). Full parsing happens lazily in the accessors.
  */
+import { TOKEN } from './chars.js';
+
 const SP = 0x20;
 const HT = 0x09;
 
-const TOKEN = new Uint8Array(256);
-for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
-for (const ch of "-.!%*_+`'~") TOKEN[ch.charCodeAt(0)] = 1;
 
 function wsp(b: Uint8Array, i: number, e: number): number {
   while (i < e && (b[i] === SP || b[i] === HT || b[i] === 0x0d || b[i] === 0x0a)) i++;

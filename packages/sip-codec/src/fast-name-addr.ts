@@ -8,6 +8,7 @@
  * returns undefined and the caller uses parseNameAddr, so errors and odd inputs behave exactly as
  * before; for the subset the general parser cannot fail and gives the same values.
  */
+import { TOKEN_BYTES, clearBits, codes, range, setBits } from './chars.js';
 import { hostKindCode } from './host.js';
 import { latin1 } from './raw-headers.js';
 import type { NameAddr, Params, SipUri } from './types.js';
@@ -18,19 +19,10 @@ const HT = 0x09;
 
 /** Byte classes: 1 token, 2 URI character (what parseUri allows), 4 parameter value. */
 const CLASS = new Uint8Array(256);
-function mark(c: number, bits: number): void {
-  CLASS[c] = (CLASS[c] as number) | bits;
-}
-function unmark(c: number, bits: number): void {
-  CLASS[c] = (CLASS[c] as number) & ~bits;
-}
-for (let c = 0x21; c <= 0x7e; c++) mark(c, 2 | 4);
-for (const ch of '"<>\\') unmark(ch.charCodeAt(0), 2);
-for (const ch of '";,<>') unmark(ch.charCodeAt(0), 4);
-for (let c = 0x30; c <= 0x39; c++) mark(c, 1);
-for (let c = 0x41; c <= 0x5a; c++) mark(c, 1);
-for (let c = 0x61; c <= 0x7a; c++) mark(c, 1);
-for (const ch of "-.!%*_+`'~") mark(ch.charCodeAt(0), 1);
+setBits(CLASS, TOKEN_BYTES, 1);
+setBits(CLASS, range(0x21, 0x7e), 2 | 4);
+clearBits(CLASS, codes('"<>\\'), 2);
+clearBits(CLASS, codes('";,<>'), 4);
 
 function is(b: Uint8Array, i: number, cls: number): boolean {
   return ((CLASS[b[i] as number] as number) & cls) !== 0;

@@ -9,6 +9,7 @@
  * and odd inputs behave exactly as before. `raw` and `params` are computed on first read (by the
  * general parser, which cannot fail on what this path accepted).
  */
+import { ALPHA, DIGITS, HEX_LETTERS, TOKEN_BYTES, clearBits, codes, range, setBits } from './chars.js';
 import { hostKindCode } from './host.js';
 import { latin1 } from './raw-headers.js';
 import type { HostKind, Params, Via } from './types.js';
@@ -19,20 +20,11 @@ const HT = 0x09;
 
 /** Byte classes: 1 token, 2 host (alnum . - _), 4 IPv6 reference inner (hex : .), 8 param value. */
 const CLASS = new Uint8Array(256);
-function mark(c: number, bits: number): void {
-  CLASS[c] = (CLASS[c] as number) | bits;
-}
-function unmark(c: number, bits: number): void {
-  CLASS[c] = (CLASS[c] as number) & ~bits;
-}
-for (let c = 0x21; c <= 0x7e; c++) mark(c, 8);
-for (const ch of '";,<>') unmark(ch.charCodeAt(0), 8);
-for (let c = 0x30; c <= 0x39; c++) mark(c, 1 | 2 | 4);
-for (let c = 0x41; c <= 0x5a; c++) mark(c, 1 | 2);
-for (let c = 0x61; c <= 0x7a; c++) mark(c, 1 | 2);
-for (const ch of "-.!%*_+`'~") mark(ch.charCodeAt(0), 1);
-for (const ch of '.-_') mark(ch.charCodeAt(0), 2);
-for (const ch of 'abcdefABCDEF:.') mark(ch.charCodeAt(0), 4);
+setBits(CLASS, TOKEN_BYTES, 1);
+setBits(CLASS, [...DIGITS, ...ALPHA, ...codes('.-_')], 2);
+setBits(CLASS, [...DIGITS, ...HEX_LETTERS, ...codes(':.')], 4);
+setBits(CLASS, range(0x21, 0x7e), 8);
+clearBits(CLASS, codes('";,<>'), 8);
 
 /** Transport names seen on nearly every Via, upper-case, by their lower-cased bytes. */
 const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];

@@ -9,6 +9,7 @@
  */
 import { SipErrorCode, SipParseError } from './errors.js';
 import { H, headerIdFromBytes } from './header-names.js';
+import { latin1 } from './raw-headers.js';
 import { DEFAULT_LIMITS, asBuffer, parseInternal, resolveOptions, type InternalOptions } from './parse.js';
 import type { SipLimits, SipMessage } from './types.js';
 
@@ -37,6 +38,10 @@ export class StreamFramer {
   private scan = 0;
   private lines = 0;
   private contentLength = -1;
+  /** Text of the Content-Length value being read (folded lines joined), null outside one. */
+  private clText: string | null = null;
+  /** Where that Content-Length line starts, relative to the message. */
+  private clLine = 0;
   /** Total size of the message once its header section is complete; -1 before. */
   private need = -1;
   private closed = false;
@@ -111,6 +116,7 @@ export class StreamFramer {
     this.pos = this.scan = at;
     this.lines = 0;
     this.contentLength = -1;
+    this.clText = null;
     this.need = -1;
     if (at >= this.len) {
       this.buf = Buffer.alloc(0);
@@ -161,6 +167,7 @@ export class StreamFramer {
           if (nl - p > opt.maxLineBytes) throw this.fail(SipErrorCode.LINE_TOO_LONG, `line longer than ${opt.maxLineBytes} bytes`, p);
           const le = nl > p && buf[nl - 1] === CR ? nl - 1 : nl;
           if (le === p) {
+            this.closeContentLength(p);
             if (this.contentLength < 0) throw this.fail(SipErrorCode.CONTENT_LENGTH_MISSING, 'Content-Length is required on stream transports', p);
             this.need = nl + 1 - pos + this.contentLength;
             if (this.need > opt.maxMessageBytes) throw this.fail(SipErrorCode.MESSAGE_TOO_LARGE, `message of ${this.need} bytes exceeds ${opt.maxMessageBytes}`, p);
@@ -168,7 +175,7 @@ export class StreamFramer {
             break;
           }
           if (++this.lines > opt.maxHeaders + 1) throw this.fail(SipErrorCode.TOO_MANY_HEADERS, `more than ${opt.maxHeaders} header lines`, p);
-          if (p > pos) this.noteContentLength(buf, p, le);
+          if (p > pos) this.noteHeaderLine(buf, p, le);
           p = nl + 1;
         }
       }
@@ -190,26 +197,43 @@ export class StreamFramer {
     }
   }
 
-  /** Records the Content-Length of a header line [p, le) if it is one; conflicts are errors. */
-  private noteContentLength(buf: Buffer, p: number, le: number): void {
+  /**
+   * Follows the header lines for Content-Length: its value (with folded continuation lines,
+   * RFC 3261 §7.3.1) is collected until the next header line or the end of the header section.
+   */
+  private noteHeaderLine(buf: Buffer, p: number, le: number): void {
     const c = buf[p] as number;
+    if (c === 0x20 || c === 0x09) {
+      if (this.clText !== null) this.clText += ` ${latin1(buf, p, le)}`;
+      return;
+    }
+    this.closeContentLength(p);
     if (c !== 0x43 && c !== 0x63 && c !== 0x4c && c !== 0x6c) return;
     let q = p;
     while (q < le && buf[q] !== 0x3a && buf[q] !== 0x20 && buf[q] !== 0x09) q++;
     if (headerIdFromBytes(buf, p, q) !== H.CONTENT_LENGTH) return;
     while (q < le && buf[q] !== 0x3a) q++;
-    q++;
-    while (q < le && (buf[q] === 0x20 || buf[q] === 0x09)) q++;
-    let e = le;
-    while (e > q && (buf[e - 1] === 0x20 || buf[e - 1] === 0x09)) e--;
+    this.clText = latin1(buf, q + 1, le);
+    this.clLine = p - this.pos;
+  }
+
+  /** Reads the Content-Length value collected so far, if any; conflicting values are errors. */
+  private closeContentLength(at: number): void {
+    const text = this.clText;
+    if (text === null) return;
+    this.clText = null;
+    let s = 0;
+    let e = text.length;
+    while (s < e && (text.charCodeAt(s) === 0x20 || text.charCodeAt(s) === 0x09)) s++;
+    while (e > s && (text.charCodeAt(e - 1) === 0x20 || text.charCodeAt(e - 1) === 0x09)) e--;
+    if (e === s || e - s > 15) throw this.fail(SipErrorCode.CONTENT_LENGTH, 'Content-Length is empty or not a number', this.pos + this.clLine);
     let v = 0;
-    if (e === q || e - q > 15) throw this.fail(SipErrorCode.CONTENT_LENGTH, 'Content-Length is empty or not a number', q);
-    for (let i = q; i < e; i++) {
-      const d = buf[i] as number;
-      if (d < 0x30 || d > 0x39) throw this.fail(SipErrorCode.CONTENT_LENGTH, 'Content-Length is negative or not a number', i);
+    for (let i = s; i < e; i++) {
+      const d = text.charCodeAt(i);
+      if (d < 0x30 || d > 0x39) throw this.fail(SipErrorCode.CONTENT_LENGTH, 'Content-Length is negative or not a number', this.pos + this.clLine);
       v = v * 10 + (d - 0x30);
     }
-    if (this.contentLength >= 0 && this.contentLength !== v) throw this.fail(SipErrorCode.CONTENT_LENGTH, 'conflicting Content-Length values', p);
+    if (this.contentLength >= 0 && this.contentLength !== v) throw this.fail(SipErrorCode.CONTENT_LENGTH, 'conflicting Content-Length values', at);
     this.contentLength = v;
   }
 

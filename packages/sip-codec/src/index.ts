@@ -9,7 +9,9 @@
  *   folded header lines (LWS continuation); repeated headers and comma lists (commas inside
  *   quoted strings or <...> do not split); LWS around ':' and inside Via's sent-protocol;
  *   several SP between Request-Line elements and SP after the version (RFC 4475 §3.1.2.9/10);
- *   URIs of any scheme (sip, sips, tel parsed; others kept opaque); IPv6 references (RFC 5118).
+ *   URIs of any scheme (sip, sips, tel parsed; others kept opaque); IPv6 references in the RFC 4291
+ *   text forms, and the `:::` before an IPv4 tail that RFC 5118 §4.10 asks to tolerate; "SIP" of
+ *   the SIP-Version in any case (RFC 3261 §7.1).
  * - Datagrams (default): no Content-Length → the body is the rest of the datagram; a smaller
  *   Content-Length → the trailing octets are ignored (RFC 3261 §18.3; RFC 4475 dblreq, inv2543).
  *   A datagram whose header section ends with the input (no empty line) has an empty body.
@@ -19,7 +21,8 @@
  * Rejects, eagerly in parseMessage, with a SipParseError whose `answer` says 400, 505 or 'drop'
  * - Start line: a method that is not a token, a Request-URI with LWS or that is not a URI, a
  *   version other than SIP/2.0 (SIP_ERR_VERSION → 505), a status code outside 100..699.
- * - Header lines that are not `token LWS? ':' value`.
+ * - Header lines that are not `token LWS? ':' value`; a CR anywhere but right before LF (in the
+ *   start line or a header line: RFC 3261 §7.3.1 has no bare CR, not even in a quoted-pair).
  * - Missing Via, From, To, Call-ID or CSeq; From/To/Call-ID/CSeq/Max-Forwards repeated with
  *   different values; a malformed top Via, From or To; a Call-ID with LWS; CSeq not
  *   `number method` with the number below 2^32 or with a method differing from the request's;

@@ -2,7 +2,8 @@
  * Request and response classes over MessageImpl.
  */
 import { SipErrorCode } from './errors.js';
-import { MessageImpl, type MessageLayout } from './message.js';
+import type { MessageLayout } from './header-store.js';
+import { MessageImpl } from './message.js';
 import { fail } from './scan.js';
 import type { SipRequest, SipResponse, SipUri } from './types.js';
 import { parseUri } from './uri.js';

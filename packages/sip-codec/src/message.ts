@@ -1,53 +1,26 @@
 /**
- * The message object: a view over the input bytes with a header table, lazy structured
- * accessors (parsed on first access, cached) and the mutations the transport and ua need.
+ * The message object: a view over the input bytes (header access and plain header mutations in
+ * HeaderStore) with lazy structured accessors (parsed on first access, cached) and the Via
+ * mutations the transport needs.
  */
 import { parseAuthValue } from './auth.js';
 import { SipErrorCode } from './errors.js';
-import { H, canonicalHeaderName, canonicalNameOf, headerIdFromName } from './header-names.js';
+import { H, canonicalNameOf } from './header-names.js';
+import { HeaderStore, type HeaderEntry } from './header-store.js';
+import { parseCSeq, parseMaxForwards, parseMinSE, parseRAck, parseSessionExpires } from './header-values.js';
 import { methodName } from './methods.js';
 import { parseContacts, parseNameAddr, parseNameAddrList } from './name-addr.js';
 import { buildNameAddr } from './fast-name-addr.js';
 import { buildTopVia } from './fast-via.js';
-import { HS, ID_FLAGS, ID_MASK, LINE_START, NAME_END, VALUE_END, VALUE_START, latin1, rawName, rawValue, type HeaderTable } from './raw-headers.js';
-import { assertLineSafe, fail, isToken, isTokenChar, parseDeltaSeconds, parseDigits, parseParams, skipWsp, splitCommas } from './scan.js';
-import type {
-  AuthValue, CSeq, Contact, HeaderField, NameAddr, RAck, SessionExpires, SipMessageBase, Via, ViaInit,
-} from './types.js';
+import { HS, VALUE_END, VALUE_START, rawValue } from './raw-headers.js';
+import { assertLineSafe, fail, isToken, parseDeltaSeconds, splitCommas } from './scan.js';
+import type { AuthValue, CSeq, Contact, NameAddr, RAck, SessionExpires, SipMessageBase, Via, ViaInit } from './types.js';
 import { E } from './validate.js';
 import { formatVia, formatViaWithParams, parseVia, parseViaList } from './via.js';
 
-/** A header after the first mutation: either a line of the input (idx ≥ 0) or a new value. */
-export interface HeaderEntry {
-  readonly id: number;
-  /** Header table index of an unchanged input line, or -1. */
-  readonly idx: number;
-  readonly name: string;
-  readonly value: string;
-}
+export type { HeaderEntry, MessageLayout } from './header-store.js';
 
-/** Layout of the input, filled in by the parser. */
-export interface MessageLayout {
-  readonly buf: Buffer;
-  readonly start: number;
-  /** Offset just after the start line's line end. */
-  readonly startLineEnd: number;
-  readonly h: HeaderTable;
-  readonly count: number;
-  /** Offset of the empty line that ends the header section (== bodyStart when absent). */
-  readonly blankStart: number;
-  readonly bodyStart: number;
-  readonly bodyEnd: number;
-  readonly contentLength: number | undefined;
-  /** What the eager validation found (slots E in validate.ts); null for unvalidated messages. */
-  readonly eager: readonly number[] | null;
-}
-
-export abstract class MessageImpl implements SipMessageBase {
-  readonly layout: MessageLayout;
-  protected entries: HeaderEntry[] | null = null;
-  protected startLineDirty = false;
-  private bodyOverride: Uint8Array | null = null;
+export abstract class MessageImpl extends HeaderStore implements SipMessageBase {
   /** Parsed header values by header id; made on the first structured read. */
   private cache: Map<number, unknown> | null = null;
   private topViaCache: Via | undefined;
@@ -56,110 +29,9 @@ export abstract class MessageImpl implements SipMessageBase {
   private callIdCache: string | undefined;
   private cseqCache: CSeq | undefined;
 
-  constructor(layout: MessageLayout) {
-    this.layout = layout;
-  }
-
-  get modified(): boolean {
-    return this.entries !== null || this.startLineDirty || this.bodyOverride !== null;
-  }
-
-  get isStartLineDirty(): boolean {
-    return this.startLineDirty;
-  }
-
-  /** Header entries after mutation, or null while the message is unchanged. */
-  get editedEntries(): readonly HeaderEntry[] | null {
-    return this.entries;
-  }
-
-  get bodyReplaced(): boolean {
-    return this.bodyOverride !== null;
-  }
-
   /** The request's method; undefined for responses. */
   protected requestMethod(): string | undefined {
     return undefined;
-  }
-
-  // ---- header access -------------------------------------------------------------------------
-
-  protected count(): number {
-    return this.entries === null ? this.layout.count : this.entries.length;
-  }
-
-  protected idAt(i: number): number {
-    if (this.entries !== null) return (this.entries[i] as HeaderEntry).id;
-    return (this.layout.h[i * HS + ID_FLAGS] as number) & ID_MASK;
-  }
-
-  protected valueAt(i: number): string {
-    if (this.entries !== null) return (this.entries[i] as HeaderEntry).value;
-    return rawValue(this.layout.buf, this.layout.h, i);
-  }
-
-  protected nameAt(i: number): string {
-    if (this.entries !== null) return (this.entries[i] as HeaderEntry).name;
-    return rawName(this.layout.buf, this.layout.h, i);
-  }
-
-  private matches(i: number, id: number, lower: string): boolean {
-    const hid = this.idAt(i);
-    if (id !== 0) return hid === id;
-    return hid === 0 && this.nameAt(i).toLowerCase() === lower;
-  }
-
-  /** Values of every line with this header id (fast path for known headers). */
-  valuesById(id: number): string[] {
-    const out: string[] = [];
-    const n = this.count();
-    for (let i = 0; i < n; i++) if (this.idAt(i) === id) out.push(this.valueAt(i));
-    return out;
-  }
-
-  firstById(id: number): string | undefined {
-    const n = this.count();
-    for (let i = 0; i < n; i++) if (this.idAt(i) === id) return this.valueAt(i);
-    return undefined;
-  }
-
-  headers(): HeaderField[] {
-    const out: HeaderField[] = [];
-    const n = this.count();
-    for (let i = 0; i < n; i++) out.push([this.nameAt(i), this.valueAt(i)]);
-    return out;
-  }
-
-  getHeader(name: string): string | undefined {
-    const id = headerIdFromName(name);
-    const lower = name.toLowerCase();
-    const n = this.count();
-    for (let i = 0; i < n; i++) if (this.matches(i, id, lower)) return this.valueAt(i);
-    return undefined;
-  }
-
-  getHeaders(name: string): string[] {
-    const id = headerIdFromName(name);
-    const lower = name.toLowerCase();
-    const out: string[] = [];
-    const n = this.count();
-    for (let i = 0; i < n; i++) if (this.matches(i, id, lower)) out.push(this.valueAt(i));
-    return out;
-  }
-
-  getHeaderValues(name: string): string[] {
-    const out: string[] = [];
-    for (const v of this.getHeaders(name)) for (const p of splitCommas(v)) if (p.length > 0) out.push(p);
-    return out;
-  }
-
-  hasHeader(name: string): boolean {
-    return this.getHeader(name) !== undefined;
-  }
-
-  get body(): Uint8Array {
-    if (this.bodyOverride !== null) return this.bodyOverride;
-    return this.layout.buf.subarray(this.layout.bodyStart, this.layout.bodyEnd);
   }
 
   // ---- structured accessors ------------------------------------------------------------------
@@ -170,6 +42,14 @@ export abstract class MessageImpl implements SipMessageBase {
     const v = make();
     this.cache.set(key, v);
     return v;
+  }
+
+  /** The first header with this id parsed by `parse` (cached), or undefined when absent. */
+  private parsedFirst<T>(id: number, parse: (value: string) => T): T | undefined {
+    return this.cached(id, () => {
+      const v = this.firstById(id);
+      return v === undefined ? undefined : parse(v);
+    });
   }
 
   /**
@@ -246,10 +126,7 @@ export abstract class MessageImpl implements SipMessageBase {
   }
 
   get maxForwards(): number | undefined {
-    return this.cached(H.MAX_FORWARDS, () => {
-      const v = this.firstById(H.MAX_FORWARDS);
-      return v === undefined ? undefined : parseMaxForwards(v);
-    });
+    return this.parsedFirst(H.MAX_FORWARDS, parseMaxForwards);
   }
 
   get contentLength(): number | undefined {
@@ -335,38 +212,15 @@ export abstract class MessageImpl implements SipMessageBase {
     return this.delta(H.RSEQ);
   }
   get minSE(): number | undefined {
-    return this.cached(H.MIN_SE, () => {
-      const v = this.firstById(H.MIN_SE);
-      if (v === undefined) return undefined;
-      const semi = v.indexOf(';');
-      return parseDeltaSeconds(semi < 0 ? v : v.slice(0, semi), SipErrorCode.HEADER_VALUE, 'Min-SE');
-    });
+    return this.parsedFirst(H.MIN_SE, parseMinSE);
   }
 
   get rack(): RAck | undefined {
-    return this.cached(H.RACK, () => {
-      const v = this.firstById(H.RACK);
-      if (v === undefined) return undefined;
-      const parts = v.trim().split(/[ \t]+/);
-      const rseq = parts.length === 3 ? parseDigits(parts[0] ?? '') : undefined;
-      const cseq = parts.length === 3 ? parseDigits(parts[1] ?? '') : undefined;
-      const method = parts[2] ?? '';
-      if (rseq === undefined || cseq === undefined || rseq > 4294967295 || cseq > 4294967295 || !isToken(method)) {
-        fail(SipErrorCode.HEADER_VALUE, `RAck: malformed "${v.slice(0, 48)}"`);
-      }
-      return { rseq, cseq, method };
-    });
+    return this.parsedFirst(H.RACK, parseRAck);
   }
 
   get sessionExpires(): SessionExpires | undefined {
-    return this.cached(H.SESSION_EXPIRES, () => {
-      const v = this.firstById(H.SESSION_EXPIRES);
-      if (v === undefined) return undefined;
-      const semi = v.indexOf(';');
-      const delta = parseDeltaSeconds(semi < 0 ? v : v.slice(0, semi), SipErrorCode.HEADER_VALUE, 'Session-Expires');
-      const params = semi < 0 ? new Map<string, string | null>() : parseParams(v, semi, v.length, SipErrorCode.HEADER_VALUE);
-      return { delta, refresher: params.get('refresher') ?? undefined, params };
-    });
+    return this.parsedFirst(H.SESSION_EXPIRES, parseSessionExpires);
   }
 
   private auth(id: number): readonly AuthValue[] {
@@ -388,33 +242,13 @@ export abstract class MessageImpl implements SipMessageBase {
 
   // ---- mutations -----------------------------------------------------------------------------
 
-  protected edit(): HeaderEntry[] {
+  protected invalidate(): void {
     this.cache = null;
     this.topViaCache = undefined;
     this.fromCache = undefined;
     this.toCache = undefined;
     this.callIdCache = undefined;
     this.cseqCache = undefined;
-    if (this.entries === null) {
-      const { buf, h, count } = this.layout;
-      const list: HeaderEntry[] = [];
-      for (let i = 0; i < count; i++) {
-        const o = i * HS;
-        list.push({
-          id: (h[o + ID_FLAGS] as number) & ID_MASK,
-          idx: i,
-          name: latin1(buf, h[o + LINE_START] as number, h[o + NAME_END] as number),
-          value: rawValue(buf, h, i),
-        });
-      }
-      this.entries = list;
-    }
-    return this.entries;
-  }
-
-  private indexOfId(list: readonly HeaderEntry[], id: number): number {
-    for (let i = 0; i < list.length; i++) if ((list[i] as HeaderEntry).id === id) return i;
-    return -1;
   }
 
   prependVia(via: ViaInit | string): void {
@@ -447,51 +281,6 @@ export abstract class MessageImpl implements SipMessageBase {
     if (parts.length <= 1) list.splice(at, 1);
     else list[at] = { id: H.VIA, idx: -1, name: 'Via', value: parts.slice(1).join(', ') };
   }
-
-  addHeader(name: string, value: string, first = false): void {
-    const entry = newEntry(name, value);
-    const list = this.edit();
-    if (first) list.unshift(entry);
-    else list.push(entry);
-  }
-
-  setHeader(name: string, value: string): void {
-    const entry = newEntry(name, value);
-    const list = this.edit();
-    const lower = name.toLowerCase();
-    let at = -1;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const e = list[i] as HeaderEntry;
-      if (entry.id !== 0 ? e.id === entry.id : e.id === 0 && e.name.toLowerCase() === lower) {
-        list.splice(i, 1);
-        at = i;
-      }
-    }
-    if (at < 0) list.push(entry);
-    else list.splice(at, 0, entry);
-  }
-
-  removeHeader(name: string): number {
-    const id = headerIdFromName(name);
-    const lower = name.toLowerCase();
-    const list = this.edit();
-    let removed = 0;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const e = list[i] as HeaderEntry;
-      if (id !== 0 ? e.id === id : e.id === 0 && e.name.toLowerCase() === lower) {
-        list.splice(i, 1);
-        removed++;
-      }
-    }
-    return removed;
-  }
-
-  setBody(body: Uint8Array | string, contentType?: string): void {
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    if (contentType !== undefined) this.setHeader('Content-Type', contentType);
-    this.setHeader('Content-Length', String(bytes.length));
-    this.bodyOverride = bytes;
-  }
 }
 
 function assertParamValue(v: string, name: string): void {
@@ -501,34 +290,4 @@ function assertParamValue(v: string, name: string): void {
       fail(SipErrorCode.INVALID_VALUE, `value of parameter ${name} has a forbidden character`);
     }
   }
-}
-
-function newEntry(name: string, value: string): HeaderEntry {
-  if (!isToken(name)) fail(SipErrorCode.INVALID_VALUE, `header name "${name.slice(0, 32)}" is not a token`);
-  assertLineSafe(value, name);
-  return { id: headerIdFromName(name), idx: -1, name: canonicalHeaderName(name), value: value.trim() };
-}
-
-/** CSeq = 1*DIGIT LWS Method, the number below 2^32 (RFC 3261 §20.16). */
-export function parseCSeq(v: string): CSeq {
-  const n = v.length;
-  let i = skipWsp(v, 0, n);
-  const ds = i;
-  while (i < n && v.charCodeAt(i) >= 0x30 && v.charCodeAt(i) <= 0x39) i++;
-  const seq = parseDigits(v, ds, i);
-  if (seq === undefined || seq > 4294967295) fail(SipErrorCode.CSEQ, `CSeq number missing or above 2^32-1: "${v.slice(0, 48)}"`);
-  const ms = skipWsp(v, i, n);
-  if (ms === i) fail(SipErrorCode.CSEQ, 'CSeq: expected LWS after the number');
-  let e = ms;
-  while (e < n && isTokenChar(v.charCodeAt(e))) e++;
-  if (e === ms || skipWsp(v, e, n) !== n) fail(SipErrorCode.CSEQ, `CSeq method is not a token: "${v.slice(0, 48)}"`);
-  return { seq, method: v.slice(ms, e) };
-}
-
-/** Max-Forwards = 1*DIGIT, 0..255. */
-export function parseMaxForwards(v: string): number {
-  const t = v.trim();
-  const n = parseDigits(t);
-  if (n === undefined || n > 255) fail(SipErrorCode.MAX_FORWARDS, `Max-Forwards not in 0..255: "${t.slice(0, 32)}"`);
-  return n;
 }

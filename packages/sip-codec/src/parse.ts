@@ -4,10 +4,11 @@
  * header values decoded only when read. Eager checks are limited to what a
  * transport needs to answer 400/505 on its own (see index.ts for the contract).
  */
+import { TOKEN } from './chars.js';
 import { SipErrorCode, SipParseError } from './errors.js';
 import { H, headerIdFromBytes } from './header-names.js';
 import { RequestImpl, ResponseImpl } from './kinds.js';
-import type { MessageLayout } from './message.js';
+import type { MessageLayout } from './header-store.js';
 import { checkUri } from './check.js';
 import { methodName } from './methods.js';
 import { FOLDED, HS, ID_FLAGS, ID_MASK, LINE_END, LINE_START, NAME_END, VALUE_END, VALUE_START, latin1, rawValue, utf8, type HeaderTable } from './raw-headers.js';
@@ -21,11 +22,6 @@ const HT = 0x09;
 
 export const DEFAULT_LIMITS = { maxMessageBytes: 65536, maxHeaders: 256, maxLineBytes: 8192 } as const;
 
-const TOKEN = new Uint8Array(256);
-for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
-for (const ch of "-.!%*_+`'~") TOKEN[ch.charCodeAt(0)] = 1;
 
 export interface InternalOptions {
   readonly transport: 'datagram' | 'stream';
@@ -85,6 +81,8 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
   }
   if (nl < 0) throw err(SipErrorCode.HEADER_UNTERMINATED, 'start line does not end', end, undefined);
   let le = nl > p && buf[nl - 1] === CR ? nl - 1 : nl;
+  // The next CR at or after the line being read: a CR anywhere but just before LF is refused.
+  let cr = buf.indexOf(CR, p);
 
   // ---- start line ---------------------------------------------------------------------------
   let kind: Kind;
@@ -120,7 +118,8 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
       throw err(SipErrorCode.START_LINE, 'Request-Line has no SIP-Version', vs, undefined);
     }
     kind = 'request';
-    if (!(te - vs === 7 && buf[vs] === 0x53 && buf[vs + 1] === 0x49 && buf[vs + 2] === 0x50 && buf[vs + 4] === 0x32 && buf[vs + 5] === 0x2e && buf[vs + 6] === 0x30)) {
+    // "SIP" is case-insensitive (RFC 3261 §7.1); its first four bytes were checked above.
+    if (!(te - vs === 7 && buf[vs + 4] === 0x32 && buf[vs + 5] === 0x2e && buf[vs + 6] === 0x30)) {
       throw err(SipErrorCode.VERSION, `unsupported version "${latin1(buf, vs, Math.min(te, vs + 16))}"`, vs, kind);
     }
     let us = m + 1;
@@ -138,6 +137,11 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
     uri = utf8(buf, us, ue);
   }
   const startLineEnd = nl + 1;
+  if (cr >= 0 && cr < nl) {
+    // A request's elements refuse CR on their own; this catches the reason phrase.
+    if (cr < le) throw err(SipErrorCode.START_LINE, 'start line contains a CR that does not end it', cr, kind);
+    cr = buf.indexOf(CR, nl + 1);
+  }
 
   // ---- header lines -------------------------------------------------------------------------
   p = startLineEnd;
@@ -158,6 +162,10 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
     }
     if (nl < 0) throw err(SipErrorCode.HEADER_UNTERMINATED, 'header line does not end', p, kind);
     le = nl > p && buf[nl - 1] === CR ? nl - 1 : nl;
+    if (cr >= 0 && cr < nl) {
+      if (cr < le) throw err(SipErrorCode.HEADER_SYNTAX, 'header line contains a CR that does not end it', cr, kind);
+      cr = buf.indexOf(CR, nl + 1);
+    }
     if (le === p) {
       blankStart = p;
       bodyStart = nl + 1;

@@ -2,13 +2,9 @@
  * Character classes and small linear scanners over header value strings (no regular
  * expressions, so no backtracking). Values reach these after unfolding: LWS is SP or HTAB.
  */
+import { TOKEN } from './chars.js';
 import { SipParseError, type SipErrorCode } from './errors.js';
 
-const TOKEN = new Uint8Array(128);
-for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
-for (const ch of "-.!%*_+`'~") TOKEN[ch.charCodeAt(0)] = 1;
 
 /** RFC 3261 token character. */
 export function isTokenChar(c: number): boolean {

@@ -3,6 +3,7 @@
  * sip/sips are split into parts; tel keeps its number as `user`; other schemes stay opaque.
  */
 import { SipErrorCode } from './errors.js';
+import { hostKindCode } from './host.js';
 import { fail, parseParams } from './scan.js';
 import type { HostKind, SipUri } from './types.js';
 
@@ -26,37 +27,12 @@ function checkUriChars(s: string): void {
   }
 }
 
+const HOST_KINDS: readonly HostKind[] = ['ipv4', 'ipv6', 'domain'];
+
 /** Classifies and validates a host (domain, IPv4, or bracketed IPv6 reference). */
 export function hostKindOf(host: string): HostKind | undefined {
-  const n = host.length;
-  if (n === 0) return undefined;
-  if (host.charCodeAt(0) === 0x5b) {
-    if (n < 4 || host.charCodeAt(n - 1) !== 0x5d) return undefined;
-    let colons = 0;
-    for (let i = 1; i < n - 1; i++) {
-      const c = host.charCodeAt(i);
-      if (c === 0x3a) colons++;
-      else if (!(isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66) || c === 0x2e)) return undefined;
-    }
-    return colons >= 2 ? 'ipv6' : undefined;
-  }
-  let allNumeric = true;
-  let dots = 0;
-  for (let i = 0; i < n; i++) {
-    const c = host.charCodeAt(i);
-    if (c === 0x2e) dots++;
-    else if (isDigit(c)) continue;
-    else if (isAlpha(c) || c === 0x2d || c === 0x5f) allNumeric = false;
-    else return undefined;
-  }
-  if (allNumeric) {
-    if (dots !== 3) return undefined;
-    for (const part of host.split('.')) {
-      if (part.length === 0 || part.length > 3 || Number(part) > 255) return undefined;
-    }
-    return 'ipv4';
-  }
-  return 'domain';
+  for (let i = 0; i < host.length; i++) if (host.charCodeAt(i) > 0x7e) return undefined;
+  return HOST_KINDS[hostKindCode(Buffer.from(host, 'latin1'), 0, host.length)];
 }
 
 /** Splits `host[:port]` (host may be an IPv6 reference). */

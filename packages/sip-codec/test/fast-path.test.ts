@@ -12,7 +12,7 @@ import { checkNameAddr, checkTopVia } from '../src/check.js';
 import { fastNameAddr } from '../src/fast-name-addr.js';
 import { fastTopVia } from '../src/fast-via.js';
 import { hostKindCode } from '../src/host.js';
-import { parseCSeq } from '../src/message.js';
+import { parseCSeq } from '../src/header-values.js';
 import { parseNameAddr } from '../src/name-addr.js';
 import { splitCommas } from '../src/scan.js';
 import { hostKindOf } from '../src/uri.js';

@@ -8,6 +8,7 @@ import type { Logger } from '@sipnats/logging';
 import type { TransportConfig } from './config.js';
 import type { Context } from './context.js';
 import { Inbound } from './inbound/inbound.js';
+import { createRepublisher } from './inbound/republish-wiring.js';
 import { advertisedFor, formatHostPort, parseAdvertise, parseListenSpec, type ListenSpec } from './listeners/address.js';
 import { ConnectionGuard } from './listeners/connection-guard.js';
 import type { Flow, Listener } from './listeners/flow.js';
@@ -71,14 +72,17 @@ export function build(deps: AppDeps): App {
   let draining = false;
   const pending = new Set<string>();
 
+  // Label children looked up once: these run for every transaction.
+  const openTxns = { server: metrics.openTransactions.labels({ side: 'server' }), client: metrics.openTransactions.labels({ side: 'client' }) };
   const onTxnEvent = (e: TxnEvent): void => {
     switch (e.type) {
       case 'created':
-        metrics.openTransactions.inc({ side: e.side });
+        openTxns[e.side].inc();
         return;
       case 'terminated':
-        metrics.openTransactions.dec({ side: e.side });
+        openTxns[e.side].dec();
         pending.delete(e.id);
+        if (e.side === 'server') republisher.ended(e.id);
         return;
       case 'retransmission':
         metrics.retransmissions.inc({ side: e.side, direction: e.direction });
@@ -108,6 +112,7 @@ export function build(deps: AppDeps): App {
     sendTrying: true,
     onEvent: onTxnEvent,
   });
+  const republisher = createRepublisher({ clock: deps.clock ?? systemClock, txns, publisher, registry: metrics.registry, maxTracked: config.maxTransactions });
 
   const specs: ListenSpec[] = config.listen.map(parseListenSpec);
   const rules = parseAdvertise(config.advertise ?? []);
@@ -142,6 +147,7 @@ export function build(deps: AppDeps): App {
           advertise,
           onMessage,
           maxMessageBytes: config.maxMessageBytes,
+          socketBufferBytes: config.udpBufferBytes,
           onOversize: () => metrics.dropped.inc({ reason: 'oversize' }),
           onSendError: (err) => {
             metrics.sendFailures.inc({ reason: 'send-failed' });
@@ -205,6 +211,7 @@ export function build(deps: AppDeps): App {
     limits,
     retryAfter: config.retryAfter,
     pending,
+    republisher,
     draining: () => draining,
   };
   const inbound = new Inbound(context, config.logWindow);
@@ -246,6 +253,7 @@ export function build(deps: AppDeps): App {
       registry.endConnections('draining');
     },
     async close() {
+      republisher.close();
       txns.close();
       publisher.close();
       for (const s of subs.splice(0)) s.unsubscribe();

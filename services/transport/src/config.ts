@@ -2,7 +2,7 @@
  * Settings of the transport service. Every value comes from the environment through
  * @sipnats/config; README.md lists them (generated from this spec by describeSettings).
  */
-import { commonSettings, setting, type ConfigOf, type DeepReadonly } from '@sipnats/config';
+import { commonSettings, natsChecks, setting, type ConfigOf, type DeepReadonly } from '@sipnats/config';
 import { isSecure, parseAdvertise, parseListenSpec, type ListenSpec } from './listeners/address.js';
 
 export const transportSettings = {
@@ -56,6 +56,12 @@ export const transportSettings = {
     default: 1_048_576,
     min: 65_536,
   }),
+  udpBufferBytes: setting.int('SIP_UDP_BUFFER_BYTES', {
+    doc: 'Receive and send buffer (SO_RCVBUF/SO_SNDBUF) asked for each UDP socket, so bursts survive a busy event loop; the kernel caps it at net.core.rmem_max/wmem_max.',
+    default: 4_194_304,
+    min: 65_536,
+    max: 268_435_456,
+  }),
   queueBound: setting.int('SIPNATS_PUBLISH_QUEUE', {
     doc: 'Most messages waiting to be published to NATS; beyond it new requests are answered 503 and raw copies are dropped.',
     default: 10_000,
@@ -85,9 +91,9 @@ export const transportSettings = {
 
 export type TransportConfig = DeepReadonly<ConfigOf<typeof transportSettings>>;
 
-/** Cross-setting checks: listener and advertise syntax, TLS material, the secret, timers. */
+/** Cross-setting checks: NATS credentials, listener and advertise syntax, TLS material, the secret, timers. */
 export function transportChecks(c: TransportConfig): string[] {
-  const problems: string[] = [];
+  const problems: string[] = natsChecks(c.nats);
   const specs: ListenSpec[] = [];
   for (const item of c.listen) {
     try {

@@ -7,6 +7,7 @@ import type { TransportMetrics } from './ops/metrics.js';
 import type { Publisher } from './publish/publisher.js';
 import type { TokenCodec } from './routing/token.js';
 import type { Sender } from './sender.js';
+import type { Republisher } from './inbound/republish.js';
 import type { TransactionLayer } from './txn/index.js';
 
 export interface Context {
@@ -27,6 +28,8 @@ export interface Context {
    * client: sent, no final response yet). Draining waits for this set to empty.
    */
   readonly pending: Set<string>;
+  /** Publishes a request again while no ua answered it (absent: published once). */
+  readonly republisher?: Republisher;
   /** True once SIGTERM started the drain. */
   draining(): boolean;
 }

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { connectBus, registerService, type BusTlsOptions, type ServiceHandle } from '@sipnats/bus';
 import { loadConfigOrExit, parseHostPort } from '@sipnats/config';
 import { createLogger } from '@sipnats/logging';
+import { closeOps, createOpsServer, listenOps } from '@sipnats/ops';
 import { build } from './app.js';
 import { transportChecks, transportSettings } from './config.js';
-import { createOpsServer, listenOps } from './ops/http.js';
 import { createMetrics } from './ops/metrics.js';
 import { BusPort } from './publish/bus-port.js';
 
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       await service?.stop().catch(() => undefined);
       await port.bus?.drain().catch((err: unknown) => log.warn({ err }, 'NATS drain failed'));
       await app.close();
-      await new Promise<void>((resolve) => ops.close(() => resolve()));
+      await closeOps(ops);
       log.info('stopped');
       process.exit(0);
     } catch (err) {

@@ -5,8 +5,8 @@
 import type { Subjects } from '@sipnats/contracts';
 import type { Flow } from './listeners/flow.js';
 import type { TransportMetrics } from './ops/metrics.js';
-import { statusClass } from './ops/metrics.js';
-import { rawHeaders } from './publish/envelopes.js';
+import { MessageCounter, statusClass } from './ops/metrics.js';
+import { RawFlowHeaders } from './publish/raw-headers.js';
 import { Priority, type Publisher } from './publish/publisher.js';
 
 export interface StartLine {
@@ -36,17 +36,36 @@ export function methodLabel(method: string): string {
 
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE']);
 
+/** Raw-copy headers are kept for this many flows (keyed by remote addresses: bounded). */
+const HEADER_CACHE = 4096;
+
 export class Sender {
   readonly #instance: string;
-  readonly #subjects: Subjects;
+  readonly #rawIn: string;
+  readonly #rawOut: string;
   readonly #publisher: Publisher;
   readonly #metrics: TransportMetrics;
+  readonly #messagesOut: MessageCounter;
+  readonly #headers = new Map<string, RawFlowHeaders>();
 
   constructor(instance: string, subjects: Subjects, publisher: Publisher, metrics: TransportMetrics) {
     this.#instance = instance;
-    this.#subjects = subjects;
+    this.#rawIn = subjects.rawIn(instance);
+    this.#rawOut = subjects.rawOut(instance);
     this.#publisher = publisher;
     this.#metrics = metrics;
+    this.#messagesOut = new MessageCounter(metrics.messagesOut);
+  }
+
+  /** The constant raw-copy headers of `flow`, built once per flow id. */
+  #flowHeaders(flow: Flow): RawFlowHeaders {
+    let h = this.#headers.get(flow.id);
+    if (h === undefined) {
+      h = new RawFlowHeaders(this.#instance, flow);
+      if (this.#headers.size >= HEADER_CACHE) this.#headers.clear();
+      this.#headers.set(flow.id, h);
+    }
+    return h;
   }
 
   /** Sends `bytes` on `flow`; false when the flow is closed or refused the write. */
@@ -57,18 +76,13 @@ export class Sender {
       this.#metrics.sendFailures.inc({ reason: 'send-failed' });
       return false;
     }
-    this.#metrics.messagesOut.inc({
-      transport: flow.transport,
-      kind: sl.kind,
-      method: sl.kind === 'request' ? methodLabel(sl.method) : '',
-      class: sl.kind === 'response' ? statusClass(sl.status) : '',
-    });
-    this.#publisher.offer(this.#subjects.rawOut(this.#instance), bytes, Priority.low, rawHeaders(this.#instance, flow, Date.now()));
+    this.#messagesOut.inc(flow.transport, sl.kind, sl.kind === 'request' ? methodLabel(sl.method) : '', sl.kind === 'response' ? statusClass(sl.status) : '');
+    this.#publisher.offer(this.#rawOut, bytes, Priority.low, { flow: this.#flowHeaders(flow), at: Date.now() });
     return true;
   }
 
   /** Publishes a raw inbound copy on `<p>.raw.in.<instance>`. */
   tapIn(bytes: Uint8Array, flow: Flow, at: number): void {
-    this.#publisher.offer(this.#subjects.rawIn(this.#instance), bytes, Priority.low, rawHeaders(this.#instance, flow, at));
+    this.#publisher.offer(this.#rawIn, bytes, Priority.low, { flow: this.#flowHeaders(flow), at });
   }
 }

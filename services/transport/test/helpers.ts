@@ -12,6 +12,7 @@ import { build, type App } from '../src/app.js';
 import { transportChecks, transportSettings } from '../src/config.js';
 import { createMetrics } from '../src/ops/metrics.js';
 import type { NatsPort, PortMessage } from '../src/publish/nats-port.js';
+import type { RawHeaders } from '../src/publish/raw-headers.js';
 
 export interface Published {
   readonly subject: string;
@@ -26,8 +27,8 @@ export class FakeNats implements NatsPort {
   readonly published: Published[] = [];
   readonly subs = new Map<string, (msg: PortMessage) => void>();
 
-  publish(subject: string, data: Uint8Array, headers?: Readonly<Record<string, string>>, reply?: string): void {
-    this.published.push({ subject, data, headers, reply });
+  publish(subject: string, data: Uint8Array, headers?: RawHeaders, reply?: string): void {
+    this.published.push({ subject, data, headers: headers?.flow.record(headers.at), reply });
   }
 
   subscribe(subject: string, _queue: string | undefined, onMessage: (msg: PortMessage) => void): { unsubscribe(): void } {

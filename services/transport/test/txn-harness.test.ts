@@ -190,7 +190,7 @@ describe('txn harness: ManualClock', () => {
 
   it('the codec request type satisfies the layer message view', () => {
     const req: TxnRequest = request();
-    assert.equal(req.via[0]?.branch, 'z9hG4bK-alpha');
+    assert.equal(req.topVia?.branch, 'z9hG4bK-alpha');
     assert.equal(req.cseq.method, 'INVITE');
   });
 });

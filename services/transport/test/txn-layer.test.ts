@@ -86,7 +86,7 @@ describe('txn layer: matching (RFC 3261 §17.2.3, §9.2)', () => {
   it('a request without Via is invalid (answer 400 statelessly)', () => {
     const h = harness();
     const req = request();
-    const noVia = Object.create(req, { via: { value: [] } }) as typeof req;
+    const noVia = Object.create(req, { topVia: { value: undefined } }) as typeof req;
     assert.deepEqual(h.layer.receiveRequest(noVia, UDP), { kind: 'invalid', reason: 'request has no Via' });
   });
 });

@@ -52,6 +52,25 @@ describe('txn non-INVITE server (RFC 3261 §17.2.2)', () => {
     assertDrained(h);
   });
 
+  it('§17.2.2 Completed keeps a compact copy of the request: identity, Via and header lookups survive, the parsed request is released', () => {
+    const h = harness();
+    const txn = receive(h);
+    const parsed = txn.request;
+    respond(h, txn, 200);
+    assert.notEqual(txn.request, parsed, 'the parsed request is no longer held');
+    assert.equal(txn.request.method, 'BYE');
+    assert.equal(txn.request.callId, parsed.callId);
+    assert.deepEqual(txn.request.cseq, { seq: parsed.cseq.seq, method: parsed.cseq.method });
+    assert.equal(txn.request.topVia?.branch, BYE.branch);
+    assert.deepEqual(txn.request.getHeaders('Via'), parsed.getHeaders('Via'));
+    assert.equal(txn.request.getHeader('call-id'), parsed.callId);
+    assert.equal(txn.request.getHeader('To'), parsed.to.raw);
+    assert.equal(txn.request.getHeader('Subject'), undefined);
+    assert.equal(h.layer.receiveRequest(request(BYE), UDP).kind, 'retransmission');
+    assert.equal(h.sent.at(-1)?.line, 'SIP/2.0 200 Reason');
+    assert.equal(respond(h, txn, 500), 'bad-state', 'a late final still matches the compact request and is refused by state');
+  });
+
   it('§17.2.2 reliable flow: Timer J is 0, the final response ends the transaction', () => {
     const h = harness();
     const txn = receive(h, true);

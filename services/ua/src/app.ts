@@ -3,8 +3,9 @@
  * randomness come in as interfaces, so tests run it with fakes or against a real nats-server.
  *
  * Requests (`<p>.req.*`, queue group `ua`) and commands (`<p>.cmd.call.*`, queue group `ua`) go
- * through one bounded work queue with bounded concurrency; a full queue or a draining service
- * answers 503 (requests) or INTERNAL (commands) at once. Call timers and registration expiry are
+ * through one work queue with bounded concurrency and two bounded lanes (commands first, so a
+ * controller is not starved by a flood of requests); a full lane or a draining service answers
+ * 503 (requests) or INTERNAL (commands) at once. Call timers and registration expiry are
  * swept by every instance with CAS, so nothing depends on one process staying alive.
  */
 import type { Subjects } from '@sipnats/contracts';
@@ -27,7 +28,7 @@ import { CallTimers } from './runtime/call-timers.js';
 import { ClientTransactions } from './runtime/client-transactions.js';
 import type { Messaging, MessagingSubscription } from './runtime/messaging.js';
 import { RegistrationSweep, type RegistrationSweepOptions } from './runtime/registration-sweep.js';
-import { WorkQueue } from './runtime/work-queue.js';
+import { LANE, WorkQueue } from './runtime/work-queue.js';
 import type { CallStore } from './store/call-store.js';
 
 export interface UaDeps {
@@ -70,6 +71,9 @@ export function dialogConfig(c: UaConfig): DialogConfig {
   };
 }
 
+/** Shortest interval between two samples of the stored-calls gauge. */
+export const CALLS_SAMPLE_MS = 30_000;
+
 /** The configured digest algorithms, canonical names, duplicates dropped (config checked the names). */
 export function digestAlgorithms(names: readonly string[]): DigestAlgorithm[] {
   const out: DigestAlgorithm[] = [];
@@ -87,6 +91,8 @@ export function build(deps: UaDeps): UaApp {
   const queue = new WorkQueue({
     concurrency: config.maxConcurrency,
     maxQueue: config.maxQueue,
+    // Commands jump ahead of requests; their own line is bounded too.
+    maxPriorityQueue: Math.max(1, Math.ceil(config.maxQueue / 2)),
     onError: (err) => log.error({ err }, 'work item failed'),
     onChange: (running, waiting) => {
       metrics.inFlight.set(running);
@@ -139,15 +145,24 @@ export function build(deps: UaDeps): UaApp {
     metrics,
     scheduleLocal: (call, at) => timers.schedule(call, at),
   };
+  let lastCallSample = Number.NEGATIVE_INFINITY;
   const registrationSweep =
     deps.bindingSweepStore === undefined
       ? undefined
       : new RegistrationSweep({
           ctx: () => ctx,
           store: deps.bindingSweepStore,
-          intervalMs: Math.max(config.sweepInterval, 1000),
+          intervalMs: config.regSweepInterval,
           batch: 100_000,
-          onSample: async () => metrics.dialogsActive.set(await deps.calls.countCalls(1_000_000)),
+          maxReads: 2000,
+          onSample: async () => {
+            // Counting lists every call key in KV (ended ones stay 64·T1 after the end): O(calls
+            // stored), so it runs at most once per CALLS_SAMPLE_MS, not on every sweep.
+            const now = deps.clock();
+            if (now - lastCallSample < CALLS_SAMPLE_MS) return;
+            lastCallSample = now;
+            metrics.dialogsActive.set(await deps.calls.countCalls(1_000_000));
+          },
         });
 
   const subs: MessagingSubscription[] = [];
@@ -174,7 +189,7 @@ export function build(deps: UaDeps): UaApp {
           const refused = (why: string): void => {
             if (msg.reply !== undefined) messaging.publish(msg.reply, busyReply(why));
           };
-          if (!queue.offer(() => handleCommandMessage(ctx, msg))) refused(queue.closed ? 'ua instance draining; try again' : 'ua overloaded; try again');
+          if (!queue.offer(() => handleCommandMessage(ctx, msg), LANE.priority)) refused(queue.closed ? 'ua instance draining; try again' : 'ua overloaded; try again');
         }),
       );
       timers.start();

@@ -48,6 +48,10 @@ export const uaSettings = {
   callsBucket: setting.string('SIPNATS_CALLS_BUCKET', { doc: 'KV bucket of calls and their indexes.', default: 'sipnats_calls', pattern: BUCKET }),
   noncesBucket: setting.string('SIPNATS_NONCES_BUCKET', { doc: 'KV bucket of digest nonce counts (replay protection).', default: 'sipnats_nonces', pattern: BUCKET }),
   kvReplicas: setting.int('SIPNATS_KV_REPLICAS', { doc: 'Replicas of the KV buckets created at start (1, 3 or 5).', default: 1, min: 1, max: 5 }),
+  kvStorage: setting.oneOf('SIPNATS_KV_STORAGE', ['file', 'memory'] as const, {
+    doc: 'Storage of the KV buckets created at start: file (survives a nats-server restart) or memory (faster writes; lost when the server restarts unless replicated). An existing bucket keeps its storage.',
+    default: 'file',
+  }),
   kvTimeout: setting.duration('SIPNATS_KV_TIMEOUT', { doc: 'Longest wait for one KV operation before the request is answered 503.', default: 2000, min: 50, max: 60_000 }),
   callTtl: setting.duration('SIPNATS_CALL_TTL', {
     doc: 'Age after which call records are removed from KV (longest call).',
@@ -85,10 +89,16 @@ export const uaSettings = {
   minSE: setting.int('SIPNATS_MIN_SE', { doc: 'RFC 4028 Min-SE, seconds (422 below it).', default: 90, min: 90, max: 86_400 }),
   t1: setting.duration('SIP_T1', { doc: 'RFC 3261 T1 for the ua\'s own retransmissions (reliable provisionals).', default: 500, min: 10, max: 60_000 }),
   sweepInterval: setting.duration('SIPNATS_SWEEP_INTERVAL', {
-    doc: 'Period of the sweep for due call timers and expired registrations (runs on every instance, CAS-guarded).',
+    doc: 'Period of the sweep for due call timers and the removal of ended calls (runs on every instance, CAS-guarded).',
     default: 1000,
     min: 50,
     max: 60_000,
+  }),
+  regSweepInterval: setting.duration('SIPNATS_REG_SWEEP_INTERVAL', {
+    doc: 'Mean period of the registration expiry sweep of each instance (each pass at ±25 %, so instances drift apart); bindings are removed at most about this late.',
+    default: 10_000,
+    min: 100,
+    max: 600_000,
   }),
   maxConcurrency: setting.int('SIPNATS_MAX_CONCURRENCY', { doc: 'Requests and commands handled at once.', default: 64, min: 1, max: 10_000 }),
   maxQueue: setting.int('SIPNATS_MAX_QUEUE', { doc: 'Requests waiting for a slot; beyond it new requests get 503.', default: 2000, min: 1, max: 1_000_000 }),

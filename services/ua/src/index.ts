@@ -116,16 +116,16 @@ export { KvBindingStore } from './store/kv-binding-store.js';
 export { KvNonceCountStore, isNonceCountValue } from './store/kv-nonce-count-store.js';
 export type { NonceCountValue } from './store/kv-nonce-count-store.js';
 export { KvCredentialStore, ChainedCredentialStore, isUserCredentials } from './store/kv-credential-store.js';
-export { KvCallStore, MemoryCallStore, CALL_ENTRY_VERSION, earliestTimer, isCallsValue } from './store/call-store.js';
+export { KvCallStore, MemoryCallStore, CALL_ENTRY_VERSION, MARK_SLOT_MS, earliestTimer, isCallsValue, markSlot, removalTicket, type DueMark, type KvCallStoreOptions, type RemovalTicket } from './store/call-store.js';
 export type { CallEntry, CallIndex, CallStore, CallsValue, TimerMark } from './store/call-store.js';
 export { encodeRequest, encodeResponse } from './handlers/sip-encode.js';
 export { executeCommand } from './control/commands.js';
 export { createUaMetrics } from './ops/metrics.js';
 export type { UaMetrics } from './ops/metrics.js';
-export { createOpsServer, listenOps } from './ops/http.js';
+export { createOpsServer, listenOps } from '@sipnats/ops';
 export { natsMessaging } from './runtime/messaging.js';
 export type { InMessage, Messaging, MessagingSubscription } from './runtime/messaging.js';
-export { WorkQueue } from './runtime/work-queue.js';
+export { LANE, WorkQueue, type Lane } from './runtime/work-queue.js';
 export type { UaContext, UaPolicy, RequestOrigin } from './handlers/context.js';
 
 // uac/ — outbound INVITE sessions (forking, digest, CANCEL, RFC 3263 failover)

@@ -14,7 +14,7 @@ import type { CredentialStore, UserCredentials } from './auth/credential-store.j
 import { loadCredentialFile } from './auth/credential-store.js';
 import { uaChecks, uaSettings } from './config.js';
 import type { BindingSet } from './registrar/binding.js';
-import { createOpsServer, listenOps } from './ops/http.js';
+import { createOpsServer, listenOps } from '@sipnats/ops';
 import { createUaMetrics } from './ops/metrics.js';
 import { natsMessaging } from './runtime/messaging.js';
 import { isCallsValue, KvCallStore, type CallsValue } from './store/call-store.js';
@@ -42,17 +42,20 @@ async function main(): Promise<void> {
     pass: config.nats.password,
     token: config.nats.token,
     credsFile: config.nats.creds,
-    tls: config.nats.tls || config.nats.tlsCa !== undefined ? { ...(config.nats.tlsCa === undefined ? {} : { ca: config.nats.tlsCa }), ...(config.nats.tlsCert === undefined ? {} : { cert: config.nats.tlsCert }), ...(config.nats.tlsKey === undefined ? {} : { key: config.nats.tlsKey }) } : undefined,
+    tls: config.nats.tls || config.nats.tlsCa !== undefined || config.nats.tlsCert !== undefined ? { ...(config.nats.tlsCa === undefined ? {} : { ca: config.nats.tlsCa }), ...(config.nats.tlsCert === undefined ? {} : { cert: config.nats.tlsCert }), ...(config.nats.tlsKey === undefined ? {} : { key: config.nats.tlsKey }) } : undefined,
     log,
+    // Every KV operation is a request: no stack capture for each (timeouts still say what timed out).
+    noAsyncTraces: true,
   });
 
   const observe = (bucket: string, op: string, seconds: number, ok: boolean): void =>
     metrics.kvSeconds.observe({ bucket, op, result: ok ? 'ok' : 'error' }, seconds);
   const replicas = config.kvReplicas;
+  const storage = config.kvStorage;
   const [bindingsKv, callsKv, noncesKv] = await Promise.all([
-    openKv(bus, { bucket: config.bindingsBucket, replicas, description: 'sipnats registrations (one key per AoR)' }),
-    openKv(bus, { bucket: config.callsBucket, replicas, ttlMs: config.callTtl, description: 'sipnats calls, dialog index and timer marks' }),
-    openKv(bus, { bucket: config.noncesBucket, replicas, ttlMs: config.nonceLifetime * 2, description: 'sipnats digest nonce counts' }),
+    openKv(bus, { bucket: config.bindingsBucket, replicas, storage, description: 'sipnats registrations (one key per AoR)' }),
+    openKv(bus, { bucket: config.callsBucket, replicas, storage, ttlMs: config.callTtl, description: 'sipnats calls, dialog index and timer marks' }),
+    openKv(bus, { bucket: config.noncesBucket, replicas, storage, ttlMs: config.nonceLifetime * 2, description: 'sipnats digest nonce counts' }),
   ]);
   const timeoutMs = config.kvTimeout;
   const bindingRecords = new KvRecords<BindingSet>({ kv: bindingsKv, bucket: config.bindingsBucket, guard: KvBindingStore.guard, timeoutMs, observe });
@@ -67,7 +70,8 @@ async function main(): Promise<void> {
     credentialStores.push(file);
   }
   if (config.usersBucket !== undefined) {
-    const usersKv = await openKv(bus, { bucket: config.usersBucket, replicas, description: 'sipnats digest credentials' });
+    // Credentials are provisioned data: always on disk.
+    const usersKv = await openKv(bus, { bucket: config.usersBucket, replicas, storage: 'file', description: 'sipnats digest credentials' });
     credentialStores.push(new KvCredentialStore(new KvRecords<UserCredentials>({ kv: usersKv, bucket: config.usersBucket, guard: isUserCredentials, timeoutMs, observe })));
   }
   if (config.authRequired && credentialStores.length === 0) log.warn('authentication on but no SIPNATS_USERS_FILE or SIPNATS_USERS_BUCKET: every REGISTER will be refused');

@@ -127,15 +127,23 @@ describe('ua app: inbound calls', () => {
     const { txn } = await offered(h, { callId: 'c4', fromTag: 'a' });
     h.app.timers.stop(); // the local timer would use real time: drive the sweep by hand
     h.clock.advance(2500);
-    const marked = await h.calls.timerCalls(10);
+    const marked = await h.calls.dueMarks(h.clock.read(), 10);
     assert.equal(marked.length, 1);
     const { fireDueTimers } = await import('../src/runtime/call-timers.js');
-    await fireDueTimers(h.app.ctx, marked[0] ?? '');
+    await fireDueTimers(h.app.ctx, marked[0]?.call ?? '', marked[0]);
     const [r] = h.responses();
     assert.equal(r?.msg.status, 480);
     assert.equal(r?.out.txn, txn);
     assert.deepEqual(h.callEvents().map((e) => [e.event, e.cause]), [['failed', 'NO_ANSWER']]);
-    assert.deepEqual(await h.calls.timerCalls(10), []);
+    // The ended call stays for 64·T1 (its mark moved to that time), then the sweep removes it.
+    assert.deepEqual(await h.calls.dueMarks(h.clock.read(), 10), []);
+    assert.equal(h.calls.size, 1);
+    h.clock.advance(64 * 500);
+    const removal = await h.calls.dueMarks(h.clock.read(), 10);
+    assert.equal(removal.length, 1);
+    await fireDueTimers(h.app.ctx, removal[0]?.call ?? '', removal[0]);
+    assert.equal(h.calls.size, 0);
+    assert.deepEqual(await h.calls.dueMarks(h.clock.read() + 3_600_000, 10), []);
   });
 
   it('INFO with application/dtmf-relay gives a dtmf event; re-INVITE is accepted with the last local SDP (policy accept)', async () => {

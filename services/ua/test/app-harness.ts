@@ -121,11 +121,17 @@ export interface Harness {
   idle(): Promise<void>;
 }
 
-export function harness(env: Record<string, string> = {}): Harness {
+export interface HarnessOptions {
+  /** The calls of another harness (use `otherInstance()` for a second ua instance's view). */
+  readonly calls?: MemoryCallStore;
+  readonly clock?: FakeClock;
+}
+
+export function harness(env: Record<string, string> = {}, o: HarnessOptions = {}): Harness {
   const config = loadConfig(uaSettings, { SIPNATS_INSTANCE_ID: 'ua-test', SIPNATS_REALM: 'test', SIPNATS_AUTH_SECRET: 'unit-test-secret-0123456789', ...env });
-  const clock = new FakeClock();
+  const clock = o.clock ?? new FakeClock();
   const messaging = new FakeMessaging();
-  const calls = new MemoryCallStore();
+  const calls = o.calls ?? new MemoryCallStore();
   const random = seededRandom();
   const app = build({
     config,

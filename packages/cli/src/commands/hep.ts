@@ -3,9 +3,8 @@
  * sngrep). The NATS callback only queues (bounded; a full queue drops and counts); a pump sends.
  * Counters are printed on stderr every --stats-interval and at exit.
  */
-import { parseArgs } from 'node:util';
 import { HOST_PORT_PATTERN, loadConfig, natsChecks, parseHostPort, setting } from '@sipnats/config';
-import { EXIT, UsageError } from '../io.js';
+import { EXIT, UsageError, parseFlags } from '../io.js';
 import type { CliIo, ExitCode } from '../io.js';
 import { HepForwarder } from '../hep/hep-forwarder.js';
 import type { ForwarderStats } from '../hep/hep-forwarder.js';
@@ -54,23 +53,13 @@ function intArg(name: string, text: string, min: number, max: number): number {
 }
 
 function parseHepArgs(args: readonly string[], c: ReturnType<typeof loadHepConfig>): HepArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        collector: { type: 'string' },
-        'capture-id': { type: 'string' },
-        queue: { type: 'string' },
-        'stats-interval': { type: 'string' },
-        'no-correlation': { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = parseFlags(args, {
+    collector: { type: 'string' },
+    'capture-id': { type: 'string' },
+    queue: { type: 'string' },
+    'stats-interval': { type: 'string' },
+    'no-correlation': { type: 'boolean' },
+  });
   const collectorText = values.collector ?? c.hep.collector;
   if (!HOST_PORT_PATTERN.test(collectorText)) throw new UsageError(`--collector must be HOST:PORT or [V6]:PORT, not ${JSON.stringify(collectorText)}`);
   const collector = parseHostPort(collectorText);

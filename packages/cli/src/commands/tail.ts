@@ -3,9 +3,8 @@
  * raw subjects; or (`--ladder CALL-ID`) the sequence diagram of one call. The formatting, filters and
  * ladder live in ../tail/; this file parses arguments and wires them to the raw feed.
  */
-import { parseArgs } from 'node:util';
 import { loadConfig, natsChecks, setting } from '@sipnats/config';
-import { EXIT, UsageError } from '../io.js';
+import { EXIT, UsageError, parseFlags } from '../io.js';
 import type { CliIo, ExitCode } from '../io.js';
 import { FilterError, matchesFilter, parseStatusPattern, splitValues } from '../tail/filter.js';
 import type { FilterSpec } from '../tail/filter.js';
@@ -54,28 +53,18 @@ interface TailArgs {
 }
 
 function parseTailArgs(args: readonly string[], tty: boolean, noColorEnv: boolean): TailArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        json: { type: 'boolean' },
-        full: { type: 'boolean' },
-        'no-color': { type: 'boolean' },
-        utc: { type: 'boolean' },
-        'call-id': { type: 'string', multiple: true },
-        method: { type: 'string', multiple: true },
-        user: { type: 'string', multiple: true },
-        instance: { type: 'string', multiple: true },
-        status: { type: 'string', multiple: true },
-        ladder: { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = parseFlags(args, {
+    json: { type: 'boolean' },
+    full: { type: 'boolean' },
+    'no-color': { type: 'boolean' },
+    utc: { type: 'boolean' },
+    'call-id': { type: 'string', multiple: true },
+    method: { type: 'string', multiple: true },
+    user: { type: 'string', multiple: true },
+    instance: { type: 'string', multiple: true },
+    status: { type: 'string', multiple: true },
+    ladder: { type: 'string' },
+  });
   if (values.ladder !== undefined && values.json === true) throw new UsageError('--ladder and --json cannot be combined');
   if (values.ladder !== undefined && values.ladder.trim() === '') throw new UsageError('--ladder needs a Call-ID');
   let statuses;

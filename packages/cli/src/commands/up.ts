@@ -3,6 +3,7 @@
  * one with JetStream when none answers there and the URL is on loopback; then starts the transport
  * and the ua services, forwards SIGINT/SIGTERM to them (each drains), and stops when they have.
  * A service that exits on its own stops the rest and `up` exits non-zero.
+ * `sipnats up --cluster` runs the local cluster instead (`cluster-up.ts`).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -10,13 +11,19 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, natsSettings, setting } from '@sipnats/config';
+import { LOG_LEVELS, loadConfig, natsSettings, setting } from '@sipnats/config';
 import { EXIT, UsageError } from '../io.js';
 import type { CliIo, ExitCode } from '../io.js';
 import { answers, isLoopback, natsHostPort, startLocalNats } from './nats-local.js';
 import type { LocalNats } from './nats-local.js';
+import { runClusterUp } from './cluster-up.js';
 
-export const upUsage = 'usage: sipnats up\n  Runs transport + ua on NATS_URL, starting a local nats-server when none answers there.\n';
+export const upUsage =
+  'usage: sipnats up [--cluster]\n' +
+  '  Runs transport + ua on NATS_URL, starting a local nats-server when none answers there.\n' +
+  '  --cluster  runs a local cluster on 127.0.0.1 instead: 3 clustered nats-server nodes (JetStream, KV\n' +
+  '             with 3 replicas), 2 transports, 2 ua instances, NATS users from deploy/nats; free ports,\n' +
+  '             state in a temporary directory (or SIPNATS_CLUSTER_STATE_DIR).\n';
 
 export const upSettings = {
   nats: { servers: natsSettings.servers },
@@ -24,6 +31,12 @@ export const upSettings = {
     doc: 'Directory for the local nats-server that `sipnats up` starts (JetStream storage)',
     default: () => join(tmpdir(), 'sipnats', 'nats'),
   }),
+  clusterStateDir: setting.string('SIPNATS_CLUSTER_STATE_DIR', {
+    doc: 'Directory for the nats-server stores of `sipnats up --cluster` (default: a temporary directory, removed on exit)',
+    optional: true,
+  }),
+  path: setting.string('PATH', { doc: 'Search path of the processes `sipnats up --cluster` starts (nats-server)', default: '/usr/local/bin:/usr/bin:/bin' }),
+  logLevel: setting.oneOf('LOG_LEVEL', LOG_LEVELS, { doc: 'Log level of the services `sipnats up --cluster` starts', default: 'info' }),
 } as const;
 
 /** The services `up` runs, in start order, as paths relative to the repository root. */
@@ -35,8 +48,15 @@ export const SERVICES = [
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 export async function runUp(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  if (args.length > 0) throw new UsageError(`up: unexpected argument ${args[0] ?? ''}`);
+  const unexpected = args.find((a) => a !== '--cluster');
+  if (unexpected !== undefined) throw new UsageError(`unexpected argument ${unexpected}`);
   const config = loadConfig(upSettings);
+  if (args.includes('--cluster')) {
+    return runClusterUp(
+      { repoRoot, path: config.path, logLevel: config.logLevel, ...(config.clusterStateDir === undefined ? {} : { stateDir: config.clusterStateDir }) },
+      io,
+    );
+  }
   const missing = SERVICES.filter((s) => !existsSync(join(repoRoot, s.main)));
   if (missing.length > 0) {
     io.stderr(`sipnats up: not built: ${missing.map((s) => s.main).join(', ')} (run ./sipnats up from the repository root)\n`);

@@ -95,24 +95,6 @@ export const TransferCommand = command('transfer', 'TransferCommand', 'Blind tra
 });
 export type TransferCommand = Static<typeof TransferCommand>;
 
-/** controllers → ua on `<p>.cmd.call.<action>`; the action in the subject must equal `action`. */
-export const CallCommand = Type.Union(
-  [
-    RingCommand,
-    AnswerCommand,
-    RejectCommand,
-    RedirectCommand,
-    HangupCommand,
-    InfoCommand,
-    UpdateCommand,
-    OriginateCommand,
-    BridgeCommand,
-    TransferCommand,
-  ],
-  { $id: 'CallCommand', description: 'A call control command, discriminated by `action`.' },
-);
-export type CallCommand = Static<typeof CallCommand>;
-
 /** The schema of each action, for validating one action with precise error messages. */
 export const CALL_COMMAND_SCHEMAS = {
   ring: RingCommand,
@@ -126,3 +108,10 @@ export const CALL_COMMAND_SCHEMAS = {
   bridge: BridgeCommand,
   transfer: TransferCommand,
 } as const;
+
+/** controllers → ua on `<p>.cmd.call.<action>`; the action in the subject must equal `action`. */
+export const CallCommand = Type.Union(Object.values(CALL_COMMAND_SCHEMAS), {
+  $id: 'CallCommand',
+  description: 'A call control command, discriminated by `action`.',
+});
+export type CallCommand = Static<typeof CallCommand>;

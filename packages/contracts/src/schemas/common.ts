@@ -84,7 +84,7 @@ export type NameAddrInfo = Static<typeof NameAddrInfo>;
 
 export const CSeq = Type.Object(
   {
-    seq: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'CSeq sequence number.' }),
+    seq: Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1, description: 'CSeq sequence number (RFC 3261 §8.1.1.5: a 32-bit unsigned integer).' }),
     method: SipToken('CSeq method.'),
   },
   { $id: 'CSeq', additionalProperties: false, description: 'The CSeq header.' },

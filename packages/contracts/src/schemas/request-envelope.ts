@@ -22,6 +22,14 @@ export const RequestEnvelope = Type.Object(
       Type.String({ minLength: 1, maxLength: LIMITS.id, description: 'For CANCEL: the server transaction id of the INVITE it cancels (absent when no such transaction exists).' }),
     ),
     raw: Base64('Base64 of the request bytes exactly as received (after the transport added received/rport).'),
+    attempt: Type.Optional(
+      Type.Integer({
+        minimum: 2,
+        maximum: 64,
+        description:
+          'Present when the transport publishes this server transaction again because the ua sent no response yet (core NATS is at most once): 2 for the second publish, and so on. Same `txn`; a ua must treat it as a repeated delivery of the same request.',
+      }),
+    ),
   },
   {
     $id: 'RequestEnvelope',

@@ -4,13 +4,14 @@
  * entry, run the transaction layer, and publish what the ua must see — or shed it with 503
  * when NATS cannot take it. Nothing here awaits: the socket loop never waits on NATS.
  */
-import { encodeJson, RequestEnvelope, ForwardedMessage, toBase64, ENVELOPE_VERSION } from '@sipnats/contracts';
-import { createResponse, parseMessage, serializeMessage, SipParseError, type SipRequest, type SipResponse } from '@sipnats/sip-codec';
+import { encodeJsonTrusted, RequestEnvelope, ForwardedMessage, toBase64, ENVELOPE_VERSION, type FlowRef } from '@sipnats/contracts';
+import { createResponse, parseMessage, serializeMessage, SipParseError, type ParseOptions, type SipRequest, type SipResponse } from '@sipnats/sip-codec';
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../context.js';
 import { formatHostPort } from '../listeners/address.js';
 import type { Flow, Preparsed } from '../listeners/flow.js';
-import { statusClass } from '../ops/metrics.js';
+import { MessageCounter, statusClass } from '../ops/metrics.js';
+import { requestEnvelopeFault, type EnvelopeFault } from '../publish/envelope-limits.js';
 import { flowRef, requestEnvelope } from '../publish/envelopes.js';
 import { Priority } from '../publish/publisher.js';
 import { FLOW_PARAM, flowRouteHeader } from '../routing/flow-uri.js';
@@ -31,13 +32,24 @@ function isBlank(data: Uint8Array): boolean {
   return true;
 }
 
+/** Flow tokens are deterministic per flow; this many are kept to spare an HMAC per request. */
+const TOKEN_CACHE = 4096;
+
 export class Inbound {
   readonly #ctx: Context;
   readonly #logLimiter: LogLimiter;
+  readonly #tokens = new Map<string, string>();
+  /** Built once: parsing runs for every datagram. */
+  readonly #parseOptions: ParseOptions;
+  readonly #messagesIn: MessageCounter;
+  /** FlowRef (with its token) per flow id, same bound as the tokens; FlowRefs are never mutated. */
+  readonly #flowRefs = new Map<string, FlowRef>();
 
   constructor(ctx: Context, logWindowMs: number) {
     this.#ctx = ctx;
     this.#logLimiter = new LogLimiter(logWindowMs);
+    this.#parseOptions = { ...ctx.limits, transport: 'datagram' };
+    this.#messagesIn = new MessageCounter(ctx.metrics.messagesIn);
   }
 
   /** Listener entry point (InboundHandler). */
@@ -45,9 +57,10 @@ export class Inbound {
     try {
       this.#handle(data, flow, at, pre);
     } catch (err) {
-      // A bug must not take the socket loop down; it is logged and counted as a parse error.
+      // A bug must not take the socket loop down; it is counted as a parse error and logged once
+      // per peer and window (a peer that triggers it could otherwise flood the log).
       this.#ctx.metrics.parseErrors.inc({ code: 'INTERNAL', kind: 'unknown' });
-      this.#ctx.log.error({ err, peer: formatHostPort(flow.remote), flow: flow.id }, 'inbound message handling failed');
+      if (this.#gate(`${flow.remote.host}|INTERNAL`)) this.#ctx.log.error({ err, peer: formatHostPort(flow.remote), flow: flow.id }, 'inbound message handling failed');
     }
   };
 
@@ -57,7 +70,7 @@ export class Inbound {
     let msg;
     if (pre === undefined) {
       try {
-        msg = parseMessage(data, { ...this.#ctx.limits, transport: 'datagram' });
+        msg = parseMessage(data, this.#parseOptions);
       } catch (err) {
         if (!(err instanceof SipParseError)) throw err;
         this.parseError(err, data, flow);
@@ -69,12 +82,7 @@ export class Inbound {
     } else {
       msg = pre.message;
     }
-    this.#ctx.metrics.messagesIn.inc({
-      transport: flow.transport,
-      kind: msg.kind,
-      method: msg.kind === 'request' ? methodLabel(msg.method) : '',
-      class: msg.kind === 'response' ? statusClass(msg.status) : '',
-    });
+    this.#messagesIn.inc(flow.transport, msg.kind, msg.kind === 'request' ? methodLabel(msg.method) : '', msg.kind === 'response' ? statusClass(msg.status) : '');
     if (msg.kind === 'request') this.#request(msg, flow, at);
     else this.response(msg, data, flow, at, false);
   }
@@ -83,15 +91,31 @@ export class Inbound {
   parseError(err: SipParseError, data: Uint8Array, flow: Flow): void {
     this.#ctx.metrics.parseErrors.inc({ code: err.code, kind: err.messageKind ?? 'unknown' });
     const peer = formatHostPort(flow.remote);
-    const gate = this.#logLimiter.allow(`${flow.remote.host}|${err.code}`);
-    if (gate.suppressedBefore > 0) this.#ctx.log.warn({ suppressed: gate.suppressedBefore }, 'parse error logs suppressed in the previous window');
-    if (gate.log) this.#ctx.log.warn({ peer, transport: flow.transport, code: err.code, offset: err.offset, bytes: data.length }, `unparseable SIP message: ${err.message}`);
+    if (this.#gate(`${flow.remote.host}|${err.code}`)) this.#ctx.log.warn({ peer, transport: flow.transport, code: err.code, offset: err.offset, bytes: data.length }, `unparseable SIP message: ${err.message}`);
     const answer = err.answer;
     if (answer === 'drop') return;
     const headers = pickResponseHeaders(data);
     if (headers === undefined) return;
     const reason = answer === 505 ? 'Version Not Supported' : 'Bad Request';
     this.#ctx.sender.send(buildResponse(answer, reason, headers, randomBytes(6).toString('hex')), flow);
+  }
+
+  /** True when a log line for `key` (peer and kind) is due in this window. */
+  #gate(key: string): boolean {
+    const gate = this.#logLimiter.allow(key);
+    if (gate.suppressedBefore > 0) this.#ctx.log.warn({ suppressed: gate.suppressedBefore }, 'per-peer log lines suppressed in the previous window');
+    return gate.log;
+  }
+
+  /**
+   * A request the envelope cannot carry (a field beyond the limits of RequestEnvelope): counted,
+   * logged once per peer and window, and answered by the caller with the fault's status.
+   */
+  #unfit(req: SipRequest, flow: Flow, fault: EnvelopeFault): void {
+    this.#ctx.metrics.dropped.inc({ reason: 'request-too-large-for-envelope' });
+    if (this.#gate(`${flow.remote.host}|ENVELOPE`)) {
+      this.#ctx.log.warn({ peer: formatHostPort(flow.remote), method: methodLabel(req.method), status: fault.status, problem: fault.detail }, 'request refused: it does not fit the request envelope');
+    }
   }
 
   #request(req: SipRequest, flow: Flow, at: number): void {
@@ -110,9 +134,13 @@ export class Inbound {
         ctx.metrics.shed.inc({ reason: 'overload', method: methodLabel(req.method) });
         this.#stateless(req, flow, 503, 'Service Unavailable', [['Retry-After', String(ctx.retryAfter)]]);
         return;
-      case 'ack':
-        if (result.matched !== 'non2xx') this.#publish(req, flow, at, undefined, undefined);
+      case 'ack': {
+        if (result.matched === 'non2xx') return;
+        const fault = requestEnvelopeFault(req);
+        if (fault === undefined) this.#publish(req, flow, at, undefined, undefined);
+        else this.#unfit(req, flow, fault); // an ACK is never answered
         return;
+      }
       case 'cancel':
         this.#cancel(req, flow, at, result.txn, result.invite);
         return;
@@ -124,6 +152,13 @@ export class Inbound {
 
   #newRequest(req: SipRequest, flow: Flow, at: number, txn: ServerTxnHandle): void {
     const ctx = this.#ctx;
+    const fault = requestEnvelopeFault(req);
+    if (fault !== undefined) {
+      // Answered through the transaction: retransmissions get the same final response.
+      this.#unfit(req, flow, fault);
+      this.#respond(txn, req, fault.status, fault.reason, [['Warning', `399 sipnats "${fault.detail}"`]]);
+      return;
+    }
     const initial = req.to.tag === undefined;
     const shedReason = ctx.draining() && initial && NEW_WORK.has(req.method) ? 'draining' : !ctx.publisher.accepting ? (ctx.publisher.size > 0 ? 'queue-full' : 'nats-down') : undefined;
     if (shedReason !== undefined) {
@@ -140,6 +175,12 @@ export class Inbound {
     const ctx = this.#ctx;
     if (invite === undefined) {
       this.#respond(txn, req, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const fault = requestEnvelopeFault(req);
+    if (fault !== undefined) {
+      this.#unfit(req, flow, fault);
+      this.#respond(txn, req, fault.status, fault.reason, [['Warning', `399 sipnats "${fault.detail}"`]]);
       return;
     }
     this.#respond(txn, req, 200, 'OK');
@@ -171,12 +212,32 @@ export class Inbound {
   #publish(req: SipRequest, flow: Flow, at: number, txn: string | undefined, cancels: string | undefined): boolean {
     const ctx = this.#ctx;
     const raw = serializeMessage(req);
-    const env = requestEnvelope({ instance: ctx.instance, flow: flowRef(ctx.instance, flow, this.#token(flow)), txn, cancels, receivedAt: at, request: req, raw });
-    return ctx.publisher.offer(ctx.subjects.req(req.method), encodeJson(RequestEnvelope, env), Priority.high);
+    const env = requestEnvelope({ instance: ctx.instance, flow: this.#flowRef(flow), txn, cancels, receivedAt: at, request: req, raw });
+    // requestEnvelopeFault(req) passed: the envelope matches its schema (test/envelopes.test.ts).
+    const subject = ctx.subjects.req(req.method);
+    const queued = ctx.publisher.offer(subject, encodeJsonTrusted(RequestEnvelope, env), Priority.high);
+    if (queued && txn !== undefined && cancels === undefined) ctx.republisher?.track(txn, subject, env); // inbound/republish.ts
+    return queued;
   }
 
   #token(flow: Flow): string {
-    return this.#ctx.tokens.flowToken({ instance: this.#ctx.instance, flow: flow.id });
+    let token = this.#tokens.get(flow.id);
+    if (token === undefined) {
+      token = this.#ctx.tokens.flowToken({ instance: this.#ctx.instance, flow: flow.id });
+      if (this.#tokens.size >= TOKEN_CACHE) this.#tokens.clear(); // bounded: keyed by remote addresses
+      this.#tokens.set(flow.id, token);
+    }
+    return token;
+  }
+
+  #flowRef(flow: Flow): FlowRef {
+    let ref = this.#flowRefs.get(flow.id);
+    if (ref === undefined) {
+      ref = flowRef(this.#ctx.instance, flow, this.#token(flow));
+      if (this.#flowRefs.size >= TOKEN_CACHE) this.#flowRefs.clear();
+      this.#flowRefs.set(flow.id, ref);
+    }
+    return ref;
   }
 
   #flowRoute(flow: Flow): string {
@@ -230,7 +291,7 @@ export class Inbound {
         receivedAt: at,
         raw: toBase64(data),
       } as const;
-      if (ctx.publisher.offer(ctx.subjects.fwd(check.owner.instance), encodeJson(ForwardedMessage, fwd), Priority.high)) {
+      if (ctx.publisher.offer(ctx.subjects.fwd(check.owner.instance), encodeJsonTrusted(ForwardedMessage, fwd), Priority.high)) {
         ctx.metrics.forwarded.inc({ direction: 'out', kind: 'response' });
       }
       return;

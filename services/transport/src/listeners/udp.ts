@@ -16,8 +16,16 @@ export interface UdpListenerOptions {
   readonly onMessage: InboundHandler;
   /** Datagrams larger than this are dropped unread (counted by onOversize). */
   readonly maxMessageBytes: number;
+  /** SO_RCVBUF / SO_SNDBUF asked for the socket (the kernel may cap it). */
+  readonly socketBufferBytes?: number;
   readonly onOversize: (remote: HostPort, bytes: number) => void;
   readonly onSendError: (error: Error) => void;
+}
+
+/** What a flow needs of its listener: the socket (undefined once closed) and the send callback. */
+interface UdpOwner {
+  readonly socket: Socket | undefined;
+  readonly afterSend: (err: Error | null) => void;
 }
 
 class UdpFlow implements Flow {
@@ -27,37 +35,47 @@ class UdpFlow implements Flow {
   readonly listener: ListenerInfo;
   readonly local: HostPort;
   readonly remote: HostPort;
-  readonly #socket: () => Socket | undefined;
-  readonly #onError: (error: Error) => void;
+  readonly #owner: UdpOwner;
 
-  constructor(listener: ListenerInfo, remote: HostPort, socket: () => Socket | undefined, onError: (e: Error) => void) {
+  constructor(listener: ListenerInfo, remote: HostPort, owner: UdpOwner) {
     this.listener = listener;
     this.local = listener.local;
     this.remote = remote;
     this.id = udpFlowId(listener.index, remote);
-    this.#socket = socket;
-    this.#onError = onError;
+    this.#owner = owner;
   }
 
   get closed(): boolean {
-    return this.#socket() === undefined;
+    return this.#owner.socket === undefined;
   }
 
   send(data: Uint8Array): boolean {
-    const socket = this.#socket();
+    const socket = this.#owner.socket;
     if (socket === undefined) return false;
-    socket.send(data, this.remote.port, this.remote.host, (err) => {
-      if (err !== null && err !== undefined) this.#onError(err);
-    });
+    // One callback per listener, not a closure per datagram.
+    socket.send(data, this.remote.port, this.remote.host, this.#owner.afterSend);
     return true;
   }
 }
 
-export class UdpListener implements Listener {
+/** Flow objects kept per remote address (bounded: keyed by remote input). */
+const FLOW_CACHE = 4096;
+
+export class UdpListener implements Listener, UdpOwner {
   #info: ListenerInfo;
   #socket: Socket | undefined;
   readonly #opts: UdpListenerOptions;
   readonly #family: 4 | 6;
+  /** Datagrams of one peer share one flow object (fewer objects kept by transactions). */
+  readonly #flows = new Map<string, UdpFlow>();
+  readonly afterSend = (err: Error | null): void => {
+    if (err !== null && err !== undefined) this.#opts.onSendError(err);
+  };
+
+  /** The bound socket; undefined before start and after close. */
+  get socket(): Socket | undefined {
+    return this.#socket;
+  }
 
   constructor(opts: UdpListenerOptions) {
     this.#opts = opts;
@@ -74,7 +92,8 @@ export class UdpListener implements Listener {
   }
 
   start(): Promise<void> {
-    const socket = createSocket({ type: this.#family === 6 ? 'udp6' : 'udp4', ipv6Only: this.#family === 6 });
+    const buffers = this.#opts.socketBufferBytes === undefined ? {} : { recvBufferSize: this.#opts.socketBufferBytes, sendBufferSize: this.#opts.socketBufferBytes };
+    const socket = createSocket({ type: this.#family === 6 ? 'udp6' : 'udp4', ipv6Only: this.#family === 6, ...buffers });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(this.#opts.spec.port, this.#opts.spec.host, () => {
@@ -87,6 +106,7 @@ export class UdpListener implements Listener {
           local: { host: this.#opts.spec.host, port },
           advertised: this.#opts.advertise(port),
         };
+        this.#flows.clear(); // flows made before the bind carry the old listener info
         this.#socket = socket;
         socket.on('message', (msg, rinfo) => this.#onDatagram(msg, rinfo.address, rinfo.port));
         resolve();
@@ -95,16 +115,26 @@ export class UdpListener implements Listener {
   }
 
   #onDatagram(msg: Buffer, address: string, port: number): void {
-    const remote = { host: plainHost(address), port };
     if (msg.length > this.#opts.maxMessageBytes) {
-      this.#opts.onOversize(remote, msg.length);
+      this.#opts.onOversize({ host: plainHost(address), port }, msg.length);
       return;
     }
-    this.#opts.onMessage(msg, this.flowTo(remote), Date.now());
+    this.#opts.onMessage(msg, this.#flowFor(address, port), Date.now());
+  }
+
+  #flowFor(address: string, port: number): UdpFlow {
+    const key = `${address} ${port}`;
+    let flow = this.#flows.get(key);
+    if (flow === undefined) {
+      flow = new UdpFlow(this.#info, { host: plainHost(address), port }, this);
+      if (this.#flows.size >= FLOW_CACHE) this.#flows.clear();
+      this.#flows.set(key, flow);
+    }
+    return flow;
   }
 
   flowTo(remote: HostPort): Flow {
-    return new UdpFlow(this.#info, remote, () => this.#socket, this.#opts.onSendError);
+    return this.#flowFor(remote.host, remote.port);
   }
 
   /** True when this listener's socket can send to an address of this family. */
@@ -115,6 +145,7 @@ export class UdpListener implements Listener {
   close(): Promise<void> {
     const socket = this.#socket;
     this.#socket = undefined;
+    this.#flows.clear();
     if (socket === undefined) return Promise.resolve();
     return new Promise((resolve) => socket.close(() => resolve()));
   }

@@ -111,3 +111,28 @@ export function createMetrics(withDefaults = true): TransportMetrics {
 export function statusClass(status: number): string {
   return `${Math.floor(status / 100)}xx`;
 }
+
+/**
+ * `sipnats_transport_messages_{in,out}_total` for every message: prom-client's `inc(labels)`
+ * hashes the label object on each call, so the child of each label set is looked up once and
+ * kept (at most transports × kinds × method labels × classes entries, all bounded).
+ */
+export class MessageCounter {
+  readonly #counter: Counter<'transport' | 'kind' | 'method' | 'class'>;
+  readonly #children = new Map<string, Counter.Internal>();
+
+  constructor(counter: Counter<'transport' | 'kind' | 'method' | 'class'>) {
+    this.#counter = counter;
+  }
+
+  /** `method` and `cls` must be bounded labels (methodLabel, statusClass or ''). */
+  inc(transport: string, kind: string, method: string, cls: string): void {
+    const key = `${transport} ${kind} ${method} ${cls}`;
+    let child = this.#children.get(key);
+    if (child === undefined) {
+      child = this.#counter.labels({ transport, kind, method, class: cls });
+      this.#children.set(key, child);
+    }
+    child.inc();
+  }
+}

@@ -6,11 +6,13 @@
  * without a reply subject are sent statelessly). A request for a flow of another instance is
  * handed to that instance; a flow that is gone gives 430 (RFC 5626 §5.3) to the requester.
  */
-import { decodeJson, encodeJson, fromBase64, OutMessage, ResponseEnvelope, type FlowRef } from '@sipnats/contracts';
+import { ContractError, decodeJson, encodeJson, encodeJsonTrusted, fromBase64, OutMessage, ResponseEnvelope, toBase64, type FlowRef } from '@sipnats/contracts';
 import { parseMessage, serializeMessage, SipParseError, type SipRequest, type SipResponse } from '@sipnats/sip-codec';
+import type { Logger } from '@sipnats/logging';
 import type { Context } from '../context.js';
 import { VIA_TRANSPORT, sipHost } from '../listeners/address.js';
 import type { Flow } from '../listeners/flow.js';
+import { responseEnvelopeFault } from '../publish/envelope-limits.js';
 import { flowRef, localResponseEnvelope, responseEnvelope } from '../publish/envelopes.js';
 import type { PortMessage } from '../publish/nats-port.js';
 import { Priority } from '../publish/publisher.js';
@@ -24,6 +26,11 @@ import { hasViaLine, withPlaceholderVia } from './placeholder-via.js';
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 /** Methods whose requests (and 1xx/2xx responses) carry a Contact (RFC 3261 §8.1.1.8, RFC 6665, RFC 3515). */
 const NEEDS_CONTACT = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY', 'UPDATE']);
+
+/** Branch of the top Via, undefined when there is none (a request from ua may come without Via). */
+function topBranch(req: SipRequest): string | undefined {
+  return req.hasHeader('Via') ? req.topVia.branch : undefined;
+}
 
 function isOurFlow(f: TxnFlow): f is Flow {
   return typeof (f as Partial<Flow>).send === 'function';
@@ -85,6 +92,7 @@ export class Outbound {
   #response(res: SipResponse, out: OutMessage): void {
     const ctx = this.#ctx;
     if (out.txn !== undefined) {
+      ctx.republisher?.answered(out.txn); // a ua has the request: stop publishing it again
       const txn = ctx.txns.server(out.txn);
       if (txn !== undefined && isOurFlow(txn.flow)) this.#addContact(res, res.cseq.method, res.status, txn.flow);
       const result = ctx.txns.respond(out.txn, res, serializeMessage(res));
@@ -94,7 +102,7 @@ export class Outbound {
       }
       if (result !== 'unknown-transaction' || res.cseq.method !== 'INVITE' || res.status < 200 || res.status >= 300) {
         ctx.metrics.sendFailures.inc({ reason: result });
-        ctx.log.debug({ txn: out.txn, status: res.status, result }, 'response not sent on its transaction');
+        if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ txn: out.txn, status: res.status, result }, 'response not sent on its transaction');
         return;
       }
     }
@@ -119,7 +127,7 @@ export class Outbound {
     const ctx = this.#ctx;
     const fail = (status: number, reason: string, error: string): void => {
       ctx.metrics.sendFailures.inc({ reason: status === 430 ? 'no-flow' : status === 403 ? 'refused-token' : 'no-route' });
-      ctx.log.debug({ method: req.method, callId: req.callId, status, error }, 'request not sent');
+      if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ method: req.method, callId: req.callId, status, error }, 'request not sent');
       if (reply !== undefined) this.#reply(reply, localResponseEnvelope(ctx.instance, 'none', req, status, reason, { error }));
     };
 
@@ -142,12 +150,19 @@ export class Outbound {
     }
     if (owner === undefined && (req.method === 'CANCEL' || req.method === 'ACK')) {
       // A CANCEL (or non-2xx ACK) built with our INVITE branch belongs to the instance that sent the INVITE.
-      const b = ctx.tokens.verifyBranch(req.via[0]?.branch);
+      const b = ctx.tokens.verifyBranch(topBranch(req));
       if (b.ok && b.owner.instance !== ctx.instance) owner = b.owner;
     }
     if (owner !== undefined && owner.instance !== ctx.instance) {
       // Not ours: the owning instance sends it (on its connection) and answers the requester.
-      const data = encodeJson(OutMessage, { ...out, raw: Buffer.from(serializeMessage(req)).toString('base64') });
+      let data: Uint8Array;
+      try {
+        data = encodeJson(OutMessage, { ...out, raw: toBase64(serializeMessage(req)) });
+      } catch (err) {
+        if (!(err instanceof ContractError)) throw err;
+        fail(503, 'Service Unavailable', `cannot forward to the owning instance: ${err.message}`);
+        return;
+      }
       if (ctx.publisher.offer(ctx.subjects.out(owner.instance), data, Priority.high, undefined, reply)) {
         ctx.metrics.forwarded.inc({ direction: 'out', kind: 'request' });
       } else {
@@ -184,7 +199,11 @@ export class Outbound {
       ctx.sender.send(bytes, flow);
       return;
     }
-    const log = ctx.log.child({ callId: req.callId, branch: req.topVia.branch });
+    // The per-transaction child logger is made only when something is logged (rarely, and never
+    // per message at info level): pino's child() costs more than the rest of this path.
+    const callId = req.callId;
+    const branch = req.topVia.branch;
+    const log = (): Logger => ctx.log.child({ callId, branch });
     const ref = flowRef(ctx.instance, flow);
     let txnId = 'none';
     try {
@@ -192,22 +211,33 @@ export class Outbound {
         onResponse: (res: TxnResponse) => {
           const r = res as SipResponse;
           if (r.status >= 200) ctx.pending.delete(txnId);
-          this.#reply(reply, responseEnvelope({ instance: ctx.instance, txn: txnId, response: r, raw: serializeMessage(r), flow: ref }));
+          const fault = responseEnvelopeFault(r);
+          if (fault === undefined) {
+            this.#reply(reply, responseEnvelope({ instance: ctx.instance, txn: txnId, response: r, raw: serializeMessage(r), flow: ref }));
+            return;
+          }
+          // The response cannot be carried (e.g. a To tag beyond 256 characters): the requester
+          // gets a local 502 saying why for a final response, never silence; a provisional is skipped.
+          ctx.metrics.dropped.inc({ reason: 'response-too-large-for-envelope' });
+          log().warn({ txn: txnId, status: r.status, problem: fault.detail }, 'response does not fit the response envelope');
+          if (r.status >= 200) {
+            this.#reply(reply, localResponseEnvelope(ctx.instance, txnId, req, 502, 'Bad Gateway', { error: `${r.status} response from the next hop not deliverable: ${fault.detail}` }));
+          }
         },
         onTimeout: () => {
           ctx.pending.delete(txnId);
-          log.debug('client transaction timed out');
+          if (ctx.log.isLevelEnabled('debug')) log().debug('client transaction timed out');
           this.#reply(reply, localResponseEnvelope(ctx.instance, txnId, req, 408, 'Request Timeout', { timeout: true }));
         },
         onTransportError: (error: Error) => {
           ctx.pending.delete(txnId);
-          log.debug({ err: error }, 'client transaction transport error');
+          if (ctx.log.isLevelEnabled('debug')) log().debug({ err: error }, 'client transaction transport error');
           this.#reply(reply, localResponseEnvelope(ctx.instance, txnId, req, 503, 'Service Unavailable', { error: error.message }));
         },
       });
       txnId = handle.id;
       ctx.pending.add(txnId);
-      log.debug({ txn: txnId, flow: flow.id }, 'client transaction started');
+      if (ctx.log.isLevelEnabled('debug')) log().debug({ txn: txnId, flow: flow.id }, 'client transaction started');
     } catch (err) {
       if (!(err instanceof TxnError)) throw err;
       fail(503, 'Service Unavailable', err.message);
@@ -222,8 +252,8 @@ export class Outbound {
     if (req.method === 'CANCEL' || req.method === 'ACK') {
       // CANCEL and a non-2xx ACK carry the INVITE's branch (§9.1, §17.1.1.3): ua built them with
       // our Via already on top when the INVITE went through us; only add ours when it is missing.
-      const topBranch = req.via[0]?.branch;
-      if (topBranch !== undefined && ctx.tokens.verifyBranch(topBranch).ok) return;
+      const top = topBranch(req);
+      if (top !== undefined && ctx.tokens.verifyBranch(top).ok) return;
     }
     req.prependVia({ transport: VIA_TRANSPORT[flow.transport], host: sipHost(adv.host), port: adv.port, branch, params: { rport: null } });
     if (DIALOG_CREATING.has(req.method) && req.to.tag === undefined) {
@@ -243,8 +273,9 @@ export class Outbound {
     msg.addHeader('Contact', `<${scheme}:${user !== undefined && user !== '' ? `${user}@` : ''}${sipHost(adv.host)}:${adv.port}${tp}>`);
   }
 
+  /** `env` comes from the builders in envelopes.ts, valid by construction (test/envelopes.test.ts). */
   #reply(subject: string, env: ResponseEnvelope): void {
-    this.#ctx.publisher.offer(subject, encodeJson(ResponseEnvelope, env), Priority.high);
+    this.#ctx.publisher.offer(subject, encodeJsonTrusted(ResponseEnvelope, env), Priority.high);
   }
 }
 

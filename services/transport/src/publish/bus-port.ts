@@ -3,9 +3,10 @@
  * time the transport runs (and sheds with 503) with `connected` false; subscriptions made before
  * are established once the bus is attached.
  */
-import { natsHeaders, type Bus, type Subscription } from '@sipnats/bus';
+import type { Bus, Subscription } from '@sipnats/bus';
 import type { Logger } from '@sipnats/logging';
 import type { NatsPort, PortMessage, PortSubscription } from './nats-port.js';
+import { EncodedMsgHdrs, type RawHeaders } from './raw-headers.js';
 
 interface Wanted {
   readonly subject: string;
@@ -37,15 +38,15 @@ export class BusPort implements NatsPort {
     for (const w of this.#wanted) if (!w.cancelled) this.#open(w, bus);
   }
 
-  publish(subject: string, data: Uint8Array, headers?: Readonly<Record<string, string>>, reply?: string): void {
+  publish(subject: string, data: Uint8Array, headers?: RawHeaders, reply?: string): void {
     const bus = this.#bus;
     if (bus === undefined) throw new Error('NATS not connected');
-    const opts: { headers?: ReturnType<typeof natsHeaders>; reply?: string } = {};
-    if (headers !== undefined) {
-      const h = natsHeaders();
-      for (const [k, v] of Object.entries(headers)) h.set(k, v);
-      opts.headers = h;
+    if (headers === undefined && reply === undefined) {
+      bus.nc.publish(subject, data);
+      return;
     }
+    const opts: { headers?: EncodedMsgHdrs; reply?: string } = {};
+    if (headers !== undefined) opts.headers = new EncodedMsgHdrs(headers);
     if (reply !== undefined) opts.reply = reply;
     bus.nc.publish(subject, data, opts);
   }

@@ -1,8 +1,15 @@
-/** Builds the payloads and NATS headers the transport publishes (see proto/README.md). */
-import { ENVELOPE_VERSION, RAW_HEADERS, encodeToken, toBase64, type FlowRef, type RequestEnvelope, type ResponseEnvelope } from '@sipnats/contracts';
+/**
+ * Builds the payloads and NATS headers the transport publishes (see proto/README.md). The
+ * builders produce envelopes that match their schemas for every input that passed
+ * `requestEnvelopeFault` / `responseEnvelopeFault` (envelope-limits.ts), and local envelopes
+ * for any input (long values are clipped), so they are serialised with `encodeJsonTrusted`
+ * (test/envelopes.test.ts proves it on edge cases).
+ */
+import { ENVELOPE_VERSION, LIMITS, toBase64, type FlowRef, type RequestEnvelope, type ResponseEnvelope } from '@sipnats/contracts';
 import type { SipRequest, SipResponse, NameAddr } from '@sipnats/sip-codec';
 import { formatHostPort } from '../listeners/address.js';
 import type { Flow } from '../listeners/flow.js';
+import { MAX_CSEQ, clip } from './envelope-limits.js';
 
 export function flowRef(instance: string, flow: Flow, token?: string): FlowRef {
   const ref: FlowRef = {
@@ -15,23 +22,17 @@ export function flowRef(instance: string, flow: Flow, token?: string): FlowRef {
   return token === undefined ? ref : { ...ref, token };
 }
 
-/** NATS headers of a raw copy (raw.in / raw.out / fwd). */
-export function rawHeaders(instance: string, flow: Pick<Flow, 'transport' | 'local' | 'remote' | 'id'>, at: number): Record<string, string> {
-  return {
-    [RAW_HEADERS.transport]: flow.transport,
-    [RAW_HEADERS.local]: formatHostPort(flow.local),
-    [RAW_HEADERS.remote]: formatHostPort(flow.remote),
-    [RAW_HEADERS.flow]: flow.id,
-    [RAW_HEADERS.time]: String(at),
-    [RAW_HEADERS.instance]: encodeToken(instance),
-  };
-}
-
 function nameAddr(n: NameAddr): RequestEnvelope['from'] {
   const out: { uri: string; display?: string; tag?: string } = { uri: n.uri.raw };
   if (n.displayName !== undefined) out.display = n.displayName;
   if (n.tag !== undefined) out.tag = n.tag;
   return out;
+}
+
+/** The top Via branch, `-` for an RFC 2543 peer without one (the field is required). */
+function branchOf(r: SipRequest): string {
+  const b = r.topVia.branch;
+  return b === undefined || b === '' ? '-' : b;
 }
 
 export interface RequestEnvelopeInput {
@@ -57,7 +58,7 @@ export function requestEnvelope(i: RequestEnvelopeInput): RequestEnvelope {
     cseq: { seq: r.cseq.seq, method: r.cseq.method },
     from: nameAddr(r.from),
     to: nameAddr(r.to),
-    branch: r.topVia.branch ?? '-',
+    branch: branchOf(r),
     raw: toBase64(i.raw),
   };
   if (i.txn !== undefined) env.txn = i.txn;
@@ -80,7 +81,7 @@ export function responseEnvelope(i: ResponseEnvelopeInput): ResponseEnvelope {
     instance: i.instance,
     txn: i.txn,
     status: r.status,
-    reason: r.reason.slice(0, 1024),
+    reason: clip(r.reason, LIMITS.text),
     callId: r.callId,
     cseq: { seq: r.cseq.seq, method: r.cseq.method },
     raw: toBase64(i.raw),
@@ -104,11 +105,13 @@ export function localResponseEnvelope(
     instance,
     txn,
     status,
-    reason,
-    callId: request.callId,
-    cseq: { seq: request.cseq.seq, method: request.cseq.method },
+    reason: clip(reason, LIMITS.text),
+    // The requester correlates by its reply subject; a Call-ID or method the envelope cannot
+    // carry whole is clipped so that the requester still gets its answer.
+    callId: request.callId === '' ? '-' : clip(request.callId, LIMITS.id),
+    cseq: { seq: Math.min(Math.max(0, Math.trunc(request.cseq.seq) || 0), MAX_CSEQ), method: request.cseq.method === '' ? 'UNKNOWN' : clip(request.cseq.method, LIMITS.token) },
   };
   if (extra.timeout === true) env.timeout = true;
-  if (extra.error !== undefined) env.error = extra.error.slice(0, 1024);
+  if (extra.error !== undefined) env.error = clip(extra.error, LIMITS.text);
   return env;
 }

@@ -4,8 +4,15 @@
  * half the queue is used, requests only when it is full or NATS is disconnected, and then the
  * caller answers 503. A pump publishes queued messages in batches on the event loop; while NATS is
  * disconnected nothing new is queued and what is queued waits for the reconnect.
+ *
+ * Each pump ends in one socket write to NATS. When traffic is light the pump runs on the next
+ * turn of the event loop (no added latency); when pumps follow each other within COALESCE_MS the
+ * next one waits for the rest of that window, so that under load many messages share one write
+ * (the write syscall was the largest single cost of the transport at 8,000 requests/s).
  */
+import { performance } from 'node:perf_hooks';
 import type { NatsPort } from './nats-port.js';
+import type { RawHeaders } from './raw-headers.js';
 
 export const Priority = {
   /** A request or response envelope somebody waits for. */
@@ -25,13 +32,15 @@ export interface PublisherHooks {
 interface Item {
   readonly subject: string;
   readonly data: Uint8Array;
-  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly headers: RawHeaders | undefined;
   readonly reply: string | undefined;
   readonly at: number;
   readonly priority: Priority;
 }
 
 const BATCH = 256;
+/** Pumps closer together than this are merged (milliseconds). */
+const COALESCE_MS = 1;
 
 export class Publisher {
   readonly #port: NatsPort;
@@ -41,6 +50,7 @@ export class Publisher {
   #queue: Item[] = [];
   #head = 0;
   #scheduled = false;
+  #lastPump = -Infinity;
   #retry: NodeJS.Timeout | undefined;
 
   constructor(port: NatsPort, bound: number, hooks: PublisherHooks, now: () => number = Date.now) {
@@ -59,7 +69,7 @@ export class Publisher {
     return this.#port.connected && this.size < this.#bound;
   }
 
-  offer(subject: string, data: Uint8Array, priority: Priority, headers?: Readonly<Record<string, string>>, reply?: string): boolean {
+  offer(subject: string, data: Uint8Array, priority: Priority, headers?: RawHeaders, reply?: string): boolean {
     if (!this.#port.connected) {
       this.#hooks.onDropped(priority, 'disconnected');
       return false;
@@ -74,17 +84,23 @@ export class Publisher {
     return true;
   }
 
+  /** The scheduled pump, one function for the publisher's life (no closure per schedule). */
+  readonly #run = (): void => {
+    this.#scheduled = false;
+    this.pump();
+  };
+
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.pump();
-    });
+    const wait = COALESCE_MS - (performance.now() - this.#lastPump);
+    if (wait <= 0 || this.size >= BATCH) setImmediate(this.#run);
+    else setTimeout(this.#run, wait);
   }
 
   /** Publishes up to one batch; reschedules itself while work remains. Public for tests. */
   pump(): void {
+    this.#lastPump = performance.now();
     if (!this.#port.connected) {
       this.#retryLater();
       return;

@@ -9,6 +9,7 @@
  * Proceeding has no RFC timer; Timer C (configurable) bounds it so that a TU that never answers
  * cannot pin memory.
  */
+import { ownedBytes } from './compact-request.js';
 import { transportError } from './errors.js';
 import { RespondOutcome, type Machine, type MachineHost } from './machine.js';
 import { TimerSet } from './timers.js';
@@ -73,7 +74,8 @@ export class InviteServerTxn implements Machine {
       // (RFC 6026 §7.1, Timer L = 64*T1); 300-699 enters Completed (Timers G and H).
       case InviteServerState.proceeding:
         if (!this.#send(bytes)) return RespondOutcome.transportError;
-        this.#lastResponse = bytes;
+        // A final response is kept up to 64*T1: an exact copy, not a view (ownedBytes).
+        this.#lastResponse = status >= 200 ? ownedBytes(bytes) : bytes;
         if (status >= 200 && status < 300) {
           this.#state = InviteServerState.accepted;
           this.#timers.cancel('C');

@@ -46,7 +46,7 @@ function legacyKey(req: TxnRequest, top: TxnVia, method: string, toTag: string |
  * undefined when the request has no Via at all.
  */
 export function serverKey(req: TxnRequest): string | undefined {
-  const top = req.via[0];
+  const top = req.topVia;
   if (top === undefined) return undefined;
   const method = req.method === 'ACK' ? 'INVITE' : req.method;
   if (hasMagicCookie(top)) return ['3261', top.branch, sentBy(top), method].join(SEP);
@@ -55,7 +55,7 @@ export function serverKey(req: TxnRequest): string | undefined {
 
 /** Key of the INVITE server transaction a CANCEL targets (§9.2). */
 export function cancelTargetKey(cancel: TxnRequest): string | undefined {
-  const top = cancel.via[0];
+  const top = cancel.topVia;
   if (top === undefined) return undefined;
   if (hasMagicCookie(top)) return ['3261', top.branch, sentBy(top), 'INVITE'].join(SEP);
   return legacyKey(cancel, top, 'INVITE', cancel.to.tag);
@@ -67,7 +67,7 @@ export function cancelTargetKey(cancel: TxnRequest): string | undefined {
  * whose ACK already computes the transaction's own key.
  */
 export function legacyAckAlias(invite: TxnRequest, responseToTag: string | undefined): string | undefined {
-  const top = invite.via[0];
+  const top = invite.topVia;
   if (top === undefined || hasMagicCookie(top)) return undefined;
   return legacyKey(invite, top, 'INVITE', responseToTag);
 }
@@ -79,14 +79,14 @@ export function clientKey(branch: string, method: string): string {
 
 /** Key of a client transaction from the request it sends (§17.1.3). */
 export function clientKeyOfRequest(req: TxnRequest): string | undefined {
-  const branch = req.via[0]?.branch;
+  const branch = req.topVia?.branch;
   if (branch === undefined || branch === '') return undefined;
   return clientKey(branch, req.method);
 }
 
 /** Key of the client transaction a response belongs to (§17.1.3). */
 export function clientKeyOfResponse(res: TxnResponse): string | undefined {
-  const branch = res.via[0]?.branch;
+  const branch = res.topVia?.branch;
   if (branch === undefined || branch === '') return undefined;
   return clientKey(branch, res.cseq.method);
 }

@@ -11,7 +11,8 @@ const encoder = new TextEncoder();
 /** Via values of a request in order: header lines as they are now (after received/rport). */
 function viaLines(req: TxnRequest): string[] {
   const lines = req.getHeaders('Via');
-  return lines.length > 0 ? lines : req.via.map((v) => v.raw);
+  if (lines.length > 0 || req.topVia === undefined) return lines;
+  return [req.topVia.raw];
 }
 
 /**
@@ -34,7 +35,7 @@ export function buildTrying(req: TxnRequest): Uint8Array {
  * Max-Forwards 70, no body.
  */
 export function buildNon2xxAck(invite: TxnRequest, response: TxnResponse): Uint8Array {
-  const top = invite.via[0];
+  const top = invite.topVia;
   const lines = [`ACK ${invite.uri} SIP/2.0`];
   if (top !== undefined) lines.push(`Via: ${top.raw}`);
   for (const route of invite.getHeaders('Route')) lines.push(`Route: ${route}`);

@@ -10,6 +10,7 @@
  */
 import { transportError } from './errors.js';
 import { RespondOutcome, type Machine, type MachineHost } from './machine.js';
+import { compactRequest, ownedBytes } from './compact-request.js';
 import { TimerSet } from './timers.js';
 import type { Flow, TxnRequest } from './types.js';
 import { TerminationReason, TxnSide } from './types.js';
@@ -26,7 +27,7 @@ export class NonInviteServerTxn implements Machine {
   readonly side = TxnSide.server;
   readonly id: string;
   readonly key: string;
-  readonly request: TxnRequest;
+  #request: TxnRequest;
   readonly flow: Flow;
   readonly #host: MachineHost;
   readonly #timers: TimerSet;
@@ -37,14 +38,19 @@ export class NonInviteServerTxn implements Machine {
     this.#host = host;
     this.id = id;
     this.key = key;
-    this.request = request;
+    this.#request = request;
     this.flow = flow;
     this.#timers = new TimerSet(host.clock);
     this.#timers.arm('no-final', 64 * host.timers.T1, () => this.#onAbandoned());
   }
 
+  /** The request; a compact copy once Completed (compact-request.ts). */
+  get request(): TxnRequest {
+    return this.#request;
+  }
+
   get method(): string {
-    return this.request.method;
+    return this.#request.method;
   }
 
   get state(): NonInviteServerState {
@@ -65,8 +71,13 @@ export class NonInviteServerTxn implements Machine {
         } else {
           this.#state = NonInviteServerState.completed;
           this.#timers.cancel('no-final');
-          if (this.flow.reliable) this.#terminate(TerminationReason.normal);
-          else this.#timers.arm('J', 64 * this.#host.timers.T1, () => this.#terminate(TerminationReason.normal));
+          if (this.flow.reliable) {
+            this.#terminate(TerminationReason.normal);
+          } else {
+            this.#request = compactRequest(this.#request);
+            this.#lastResponse = ownedBytes(bytes);
+            this.#timers.arm('J', 64 * this.#host.timers.T1, () => this.#terminate(TerminationReason.normal));
+          }
         }
         return RespondOutcome.sent;
       // §17.2.2: in Completed, any other final response from the TU is discarded.

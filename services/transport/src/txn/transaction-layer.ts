@@ -236,7 +236,7 @@ export class TransactionLayer {
     this.#clientKeyById.set(id, key);
     this.#emit({ type: 'created', side: TxnSide.client, id, method: req.method });
     if (req.method === 'CANCEL') {
-      const branch = req.via[0]?.branch;
+      const branch = req.topVia?.branch;
       const invite = branch === undefined ? undefined : this.#clientByKey.get(clientKey(branch, 'INVITE'));
       if (invite instanceof InviteClientTxn) invite.cancelSent();
     }

@@ -44,7 +44,11 @@ export interface TxnNameAddr {
 
 /** Members of a parsed message the layer reads. */
 export interface TxnMessage {
-  readonly via: readonly TxnVia[];
+  /**
+   * The top Via (the codec's fast path: the other Via values are only copied as header lines);
+   * undefined for a message without Via (the codec refuses those, the layer still answers 400).
+   */
+  readonly topVia: TxnVia | undefined;
   readonly from: TxnNameAddr;
   readonly to: TxnNameAddr;
   readonly callId: string;

@@ -11,7 +11,8 @@ import { handleCommand } from '../dialog/commands.js';
 import { handleRequest, handleResponse, unknownDialog } from '../dialog/in-dialog.js';
 import type { DialogRecord } from '../dialog/types.js';
 import type { ResponseView } from '../sip-view.js';
-import { runStep, type StepOptions } from './call-runner.js';
+import { runStep, type StepOptions, type StepOutcome } from './call-runner.js';
+import { repeatedBye } from './redelivery.js';
 import type { RequestOrigin, UaContext } from './context.js';
 import { sendResponse } from './send.js';
 
@@ -68,41 +69,54 @@ function responseView(env: ResponseEnvelope, record: DialogRecord): ResponseView
 export async function handleInDialog(ctx: UaContext, req: SipRequest, origin: RequestOrigin): Promise<void> {
   const method = req.method;
   const peerTag = req.from.tag;
-  const call = peerTag === undefined ? undefined : await ctx.calls.findByDialog(req.callId, peerTag);
   const unknown = (): void => {
     // ACK gets nothing; CANCEL was answered by the transport (481 when it matched no INVITE).
     if (method === 'ACK' || method === 'CANCEL') return;
     for (const r of unknownDialog(req).responses) sendResponse(ctx, origin.instance, origin.txn, method, r.response);
   };
-  if (call === undefined) {
+  if (peerTag === undefined) {
     unknown();
     return;
   }
-  const log = ctx.log.child({ call, callId: req.callId });
-  const outcome = await runStep(
-    ctx,
-    call,
-    (entry) => ({
-      kind: 'transition',
-      transition: handleRequest(ctx.dialog, entry.dialog, { request: req, txn: origin.txn ?? '', now: ctx.clock() }),
-      result: undefined,
-    }),
-    { origin, method, requestAnswered: method === 'CANCEL', onResponse: responseFeeder(ctx) },
-  );
-  if (outcome.kind === 'not-found') {
+  // The remembered index first; when its call is gone, the index in KV decides.
+  let call = await ctx.calls.findByDialog(req.callId, peerTag);
+  let outcome = call === undefined ? undefined : await stepRequest(ctx, req, origin, call);
+  if (outcome === undefined || outcome.kind === 'not-found') {
+    const fresh = await ctx.calls.findByDialog(req.callId, peerTag, true);
+    if (fresh !== undefined && (outcome === undefined || fresh !== call)) {
+      call = fresh;
+      outcome = await stepRequest(ctx, req, origin, fresh);
+    }
+  }
+  if (call === undefined || outcome === undefined || outcome.kind === 'not-found') {
     unknown();
     return;
   }
   if (outcome.kind === 'conflict') {
-    log.warn({ method }, 'call kept changing under this request');
+    ctx.log.warn({ call, callId: req.callId, method }, 'call kept changing under this request');
     if (method !== 'ACK' && method !== 'CANCEL') {
       sendResponse(ctx, origin.instance, origin.txn, method, respondBusy(req, ctx.policy.retryAfter));
     }
     return;
   }
-  log.debug({ method, phase: outcome.entry?.dialog.phase }, 'in-dialog request handled');
-  const record = outcome.entry?.dialog;
-  if (record !== undefined && ctx.policy.updatePolicy === 'accept') await acceptPendingOffer(ctx, call);
+  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call, callId: req.callId, method, phase: outcome.entry?.dialog.phase }, 'in-dialog request handled');
+  // Only a step that left an offer of the peer pending has anything to accept (the instance whose
+  // write recorded the offer accepts it: no read for every other request).
+  const incoming = outcome.entry?.dialog.incoming;
+  if (incoming !== undefined && !incoming.answered && ctx.policy.updatePolicy === 'accept') await acceptPendingOffer(ctx, call);
+}
+
+function stepRequest(ctx: UaContext, req: SipRequest, origin: RequestOrigin, call: string): Promise<StepOutcome<undefined>> {
+  return runStep(
+    ctx,
+    call,
+    (entry) => ({
+      kind: 'transition',
+      transition: repeatedBye(entry.dialog, req) ?? handleRequest(ctx.dialog, entry.dialog, { request: req, txn: origin.txn ?? '', now: ctx.clock() }),
+      result: undefined,
+    }),
+    { origin, method: req.method, requestAnswered: req.method === 'CANCEL', onResponse: responseFeeder(ctx) },
+  );
 }
 
 function respondBusy(req: SipRequest, retryAfter: number): ReturnType<typeof unknownDialog>['responses'][number]['response'] {

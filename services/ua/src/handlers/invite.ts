@@ -10,18 +10,19 @@ import { randomToken } from '../ports.js';
 import { respond } from '../response.js';
 import { CALL_ENTRY_VERSION, type CallEntry } from '../store/call-store.js';
 import { createCall } from './call-runner.js';
+import { repeatedInvite } from './redelivery.js';
 import { localContact } from './contact.js';
 import type { RequestOrigin, UaContext } from './context.js';
 import { xHeaders } from './events.js';
 import { sendResponse } from './send.js';
 
-export async function handleInvite(ctx: UaContext, req: SipRequest, origin: RequestOrigin, toTag: string): Promise<void> {
+export async function handleInvite(ctx: UaContext, req: SipRequest, origin: RequestOrigin, toTag: string, adopted?: string): Promise<void> {
   if (origin.txn === undefined) {
     ctx.log.warn({ callId: req.callId }, 'INVITE without a server transaction id: dropped');
     return;
   }
   const now = ctx.clock();
-  const call = randomToken(ctx.random, 12);
+  const call = adopted ?? randomToken(ctx.random, 12);
   const acceptance = acceptInvite(ctx.dialog, {
     call,
     request: req,
@@ -38,10 +39,16 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
   const record = t.record;
   if (record === undefined) return;
   const peerTag = req.from.tag ?? '';
-  if (!(await ctx.calls.claimIndex(req.callId, peerTag, call))) {
-    // §8.2.2.2: same Call-ID and From tag as a call in progress, on another transaction.
-    sendResponse(ctx, origin.instance, origin.txn, 'INVITE', respond(req, 482, { toTag }));
-    return;
+  if (adopted === undefined && !(await ctx.calls.claimIndex(req.callId, peerTag, call))) {
+    // The same INVITE delivered again (redelivery.ts), or §8.2.2.2: same Call-ID and From tag as
+    // a call in progress, on another transaction.
+    const repeated = await repeatedInvite(ctx, req, origin, call);
+    if (repeated.kind === 'adopt') return handleInvite(ctx, req, origin, toTag, repeated.call);
+    if (repeated.kind === 'repeated') return;
+    if (repeated.kind === 'merged') {
+      sendResponse(ctx, origin.instance, origin.txn, 'INVITE', respond(req, 482, { toTag }));
+      return;
+    }
   }
   const headers = xHeaders(req.headers());
   const entry: CallEntry = {
@@ -55,8 +62,11 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
   };
   const created = await createCall(ctx, entry, t, { origin, method: 'INVITE' });
   if (created === undefined) {
+    // An adopted call created meanwhile by the delivery that claimed its index: that one answers.
+    if (adopted !== undefined) return;
     sendResponse(ctx, origin.instance, origin.txn, 'INVITE', respond(req, 500, { toTag, reason: 'Call Id Collision' }));
     return;
   }
-  ctx.log.child({ call, callId: req.callId }).info({ from: req.from.uri.raw, to: req.to.uri.raw }, 'call offered');
+  // Per call: debug, not info (the `offer` event and the metrics record every call).
+  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call, callId: req.callId, from: req.from.uri.raw, to: req.to.uri.raw }, 'call offered');
 }

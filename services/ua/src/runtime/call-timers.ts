@@ -1,20 +1,24 @@
 /**
  * The core's call timers (no-answer, reliable provisional retransmission, ACK wait, session
- * refresh/expiry, glare retry) and the update-policy deadline. Their due times live in the call's
- * KV entry, so they survive the instance that armed them:
+ * refresh/expiry, glare retry), the update-policy deadline and the removal of ended calls. Their
+ * due times live in the call's KV entry, so they survive the instance that armed them:
  *
  * - the instance that arms a timer also sets a local setTimeout for precision;
- * - every instance sweeps the `tmr.*` marks periodically and fires what is due.
+ * - every instance sweeps the timer marks of the seconds that passed (`tmr.<second>.<call>`) and
+ *   fires what is due; a mark found early is moved to the call's next due time, a mark whose call
+ *   is gone is dropped.
  *
  * Firing is a CAS step like any other: two instances firing the same timer cannot both win, and
  * the loser sees the timer gone when it reads again.
  */
 import { handleTimer } from '../dialog/timers.js';
 import type { TimerName } from '../dialog/types.js';
-import { runStep } from '../handlers/call-runner.js';
+import { runStep, type StepOutcome } from '../handlers/call-runner.js';
 import type { UaContext } from '../handlers/context.js';
 import { acceptPendingOffer, responseFeeder } from '../handlers/in-dialog.js';
 import { isUnavailable } from '../errors.js';
+import { LocalRetries } from './timer-retry.js';
+import { earliestTimer, removalTicket, type DueMark, type RemovalTicket } from '../store/call-store.js';
 
 /** Most timers fired for one call in one go (a backlog after a long outage). */
 const MAX_FIRED_PER_RUN = 16;
@@ -31,10 +35,40 @@ function dueTimer(timers: Readonly<Partial<Record<TimerName, number>>>, now: num
   return best;
 }
 
-/** Fires every due timer of `call`. */
-export async function fireDueTimers(ctx: UaContext, call: string): Promise<void> {
+/** Removes an ended call once its removal time passed (CAS on the entry; a changed entry is read again). */
+async function removeEnded(ctx: UaContext, call: string, first: RemovalTicket | undefined): Promise<void> {
+  let ticket = first;
+  for (let i = 0; i < 3; i++) {
+    if (ticket === undefined) {
+      const stored = await ctx.calls.get(call);
+      ticket = stored === undefined ? undefined : removalTicket(stored);
+    }
+    if (ticket === undefined || ticket.removeAt > ctx.clock()) return;
+    if (await ctx.calls.remove(ticket)) {
+      ctx.metrics.timersFired.inc({ timer: 'remove' });
+      return;
+    }
+    ticket = undefined;
+  }
+}
+
+/** Fires every due timer of `call`; `mark`: the sweep found the call through this mark. */
+export async function fireDueTimers(ctx: UaContext, call: string, mark?: DueMark): Promise<void> {
+  const ended = ctx.calls.removalTicket(call);
+  if (ended !== undefined) {
+    if (ended.removeAt <= ctx.clock()) {
+      await removeEnded(ctx, call, ended);
+      return;
+    }
+    // Woken by the local timer: an ended call has nothing else due (its end cancelled every timer).
+    if (mark === undefined) {
+      ctx.scheduleLocal(call, ended.removeAt);
+      return;
+    }
+  }
+  let last: StepOutcome<TimerName | undefined> | undefined;
   for (let i = 0; i < MAX_FIRED_PER_RUN; i++) {
-    const outcome = await runStep(
+    last = await runStep(
       ctx,
       call,
       (entry) => {
@@ -49,17 +83,48 @@ export async function fireDueTimers(ctx: UaContext, call: string): Promise<void>
           result: name as TimerName | undefined,
         };
       },
-      { onResponse: responseFeeder(ctx) },
+      // Fired by this instance's local timer: its remembered entry says what is due. Through a mark
+      // (the sweep), the stored entry decides: the instance that armed the timer may be gone.
+      { onResponse: responseFeeder(ctx), trustRememberedStop: mark === undefined },
     );
-    if (outcome.kind !== 'done' || outcome.result === undefined) break;
-    ctx.metrics.timersFired.inc({ timer: outcome.result });
+    if (last.kind !== 'done' || last.result === undefined) break;
+    ctx.metrics.timersFired.inc({ timer: last.result });
   }
-  const entry = await ctx.calls.get(call);
-  const deadline = entry?.value.updateDeadline;
-  if (deadline !== undefined && deadline <= ctx.clock()) {
+  if (last?.kind === 'not-found') {
+    if (mark !== undefined) await ctx.calls.dropMark(mark); // left behind by an instance that died mid-removal
+    return;
+  }
+  const entry = last?.kind === 'done' ? last.entry : undefined;
+  if (entry === undefined) return;
+  const now = ctx.clock();
+  if (entry.updateDeadline !== undefined && entry.updateDeadline <= now) {
     ctx.metrics.timersFired.inc({ timer: 'update-accept' });
     await acceptPendingOffer(ctx, call);
+    return;
   }
+  if (entry.removeAt !== undefined && entry.removeAt <= now) {
+    await removeEnded(ctx, call, undefined);
+    return;
+  }
+  const due = earliestTimer(entry);
+  if (entry.markAt !== undefined && entry.markAt <= now && due !== undefined && due > entry.markAt) await remark(ctx, call);
+  // The next due time (e.g. the removal of an ended call): locally, so the sweep need not find it.
+  if (due !== undefined && due > now) ctx.scheduleLocal(call, due);
+}
+
+/** The mark was early (nothing due yet): move it to the call's next due time. */
+async function remark(ctx: UaContext, call: string): Promise<void> {
+  await runStep(
+    ctx,
+    call,
+    (entry) => {
+      const due = earliestTimer(entry);
+      if (entry.markAt === undefined || due === undefined || due <= entry.markAt) return { kind: 'stop', result: undefined };
+      const transition = { record: entry.dialog, changed: true, responses: [], requests: [], events: [], timers: [], cancelTimers: [] };
+      return { kind: 'transition', transition, result: undefined };
+    },
+    { remark: true },
+  );
 }
 
 export interface CallTimersOptions {
@@ -76,6 +141,8 @@ export interface CallTimersOptions {
 export class CallTimers {
   readonly #o: CallTimersOptions;
   readonly #local = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  /** Calls whose local firing failed, with the failures so far (timer-retry.ts). */
+  readonly #retries = new LocalRetries();
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping = false;
   #stopped = false;
@@ -119,8 +186,8 @@ export class CallTimers {
     this.#sweeping = true;
     const ctx = this.#o.ctx();
     try {
-      const calls = await ctx.calls.timerCalls(this.#o.sweepBatch);
-      for (const call of calls) if (!this.#local.has(call)) this.#run(call);
+      const marks = await ctx.calls.dueMarks(ctx.clock(), this.#o.sweepBatch);
+      for (const mark of marks) if (!this.#local.has(mark.call)) this.#run(mark.call, mark);
     } catch (err) {
       if (isUnavailable(err)) ctx.log.warn({ err: (err as Error).message }, 'timer sweep: KV unavailable');
       else ctx.log.error({ err }, 'timer sweep failed');
@@ -129,17 +196,33 @@ export class CallTimers {
     }
   }
 
-  #run(call: string): void {
+  #run(call: string, mark?: DueMark): void {
     const ctx = this.#o.ctx();
     const accepted = this.#o.submit(async () => {
       try {
-        await fireDueTimers(ctx, call);
+        await fireDueTimers(ctx, call, mark);
+        this.#retries.succeeded(call);
       } catch (err) {
-        if (isUnavailable(err)) ctx.log.warn({ call, err: (err as Error).message }, 'call timer: KV unavailable; the sweep retries');
+        if (isUnavailable(err)) ctx.log.warn({ call, err: (err as Error).message }, 'call timer: KV unavailable; retried here and by the sweep');
         else ctx.log.error({ err, call }, 'call timer failed');
+        this.#retryLocally(call);
       }
     });
-    if (!accepted) ctx.log.debug({ call }, 'call timer deferred to the next sweep (queue full)');
+    if (!accepted) {
+      ctx.log.debug({ call }, 'call timer deferred (queue full)');
+      this.#retryLocally(call);
+    }
+  }
+
+  /**
+   * A firing that failed (KV unavailable during a NATS failover) or was refused (queue full) is
+   * tried again here soon, not only by the sweep: the sweep finds the call only through its KV
+   * mark, which the same outage may have kept from being written. So a due timer (no-answer: the
+   * configured final response) goes out as soon as KV answers again.
+   */
+  #retryLocally(call: string): void {
+    const delay = this.#retries.failed(call, this.#o.maxLocal);
+    if (delay !== undefined) this.schedule(call, this.#o.ctx().clock() + delay);
   }
 
   stop(): void {
@@ -148,5 +231,6 @@ export class CallTimers {
     this.#sweeper = undefined;
     for (const { timer } of this.#local.values()) clearTimeout(timer);
     this.#local.clear();
+    this.#retries.clear();
   }
 }

@@ -1,11 +1,17 @@
 /**
- * Bounded concurrency with a bounded waiting line: at most `concurrency` jobs run at once and at
- * most `maxQueue` wait. `offer` refuses (returns false) when the line is full or the queue is
- * closed, so the caller can answer 503 at once instead of piling up work.
+ * Bounded concurrency with bounded waiting lines: at most `concurrency` jobs run at once; jobs that
+ * cannot start wait in their lane, `maxQueue` at most in the normal lane (requests, timers) and
+ * `maxPriorityQueue` in the priority lane (controller commands). A free slot always takes a
+ * priority job first, so a command never waits behind a flood of requests. `offer` refuses
+ * (returns false) when the lane is full or the queue is closed, so the caller can answer at once
+ * instead of piling up work.
  */
 export interface WorkQueueOptions {
   readonly concurrency: number;
+  /** Most jobs waiting in the normal lane. */
   readonly maxQueue: number;
+  /** Most jobs waiting in the priority lane (default: maxQueue). */
+  readonly maxPriorityQueue?: number;
   /** Called with every failure of a job (jobs should handle their own errors). */
   readonly onError: (err: unknown) => void;
   readonly onChange?: (running: number, waiting: number) => void;
@@ -13,40 +19,80 @@ export interface WorkQueueOptions {
 
 type Job = () => Promise<void>;
 
+export const LANE = { normal: 'normal', priority: 'priority' } as const;
+export type Lane = (typeof LANE)[keyof typeof LANE];
+
+/** A FIFO of jobs with O(1) take (head index, compacted now and then). */
+class Line {
+  readonly #jobs: (Job | undefined)[] = [];
+  #head = 0;
+
+  constructor(readonly max: number) {}
+
+  get length(): number {
+    return this.#jobs.length - this.#head;
+  }
+
+  push(job: Job): void {
+    this.#jobs.push(job);
+  }
+
+  take(): Job | undefined {
+    if (this.#head >= this.#jobs.length) return undefined;
+    const job = this.#jobs[this.#head];
+    this.#jobs[this.#head] = undefined;
+    this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#jobs.length) {
+      this.#jobs.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return job;
+  }
+}
+
 export class WorkQueue {
   readonly #o: WorkQueueOptions;
-  readonly #waiting: Job[] = [];
-  #head = 0;
+  readonly #normal: Line;
+  readonly #priority: Line;
   #running = 0;
   #closed = false;
   #idle: Array<() => void> = [];
 
   constructor(o: WorkQueueOptions) {
-    if (o.concurrency < 1 || o.maxQueue < 0) throw new RangeError('concurrency must be at least 1 and maxQueue at least 0');
+    if (o.concurrency < 1 || o.maxQueue < 0 || (o.maxPriorityQueue ?? 0) < 0) throw new RangeError('concurrency must be at least 1 and the queue sizes at least 0');
     this.#o = o;
+    this.#normal = new Line(o.maxQueue);
+    this.#priority = new Line(o.maxPriorityQueue ?? o.maxQueue);
   }
 
   get running(): number {
     return this.#running;
   }
 
+  /** Jobs waiting, both lanes. */
   get waiting(): number {
-    return this.#waiting.length - this.#head;
+    return this.#normal.length + this.#priority.length;
+  }
+
+  /** Jobs waiting in one lane. */
+  waitingIn(lane: Lane): number {
+    return lane === LANE.priority ? this.#priority.length : this.#normal.length;
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  /** Runs `job` now or later; false when refused (full or closed). */
-  offer(job: Job): boolean {
+  /** Runs `job` now or later; false when refused (its lane full, or closed). */
+  offer(job: Job, lane: Lane = LANE.normal): boolean {
     if (this.#closed) return false;
     if (this.#running < this.#o.concurrency) {
       this.#start(job);
       return true;
     }
-    if (this.waiting >= this.#o.maxQueue) return false;
-    this.#waiting.push(job);
+    const line = lane === LANE.priority ? this.#priority : this.#normal;
+    if (line.length >= line.max) return false;
+    line.push(job);
     this.#changed();
     return true;
   }
@@ -74,7 +120,7 @@ export class WorkQueue {
     }
     p.catch((err: unknown) => this.#o.onError(err)).finally(() => {
       this.#running--;
-      const next = this.#take();
+      const next = this.#priority.take() ?? this.#normal.take();
       if (next !== undefined) this.#start(next);
       else this.#changed();
       if (this.#running === 0 && this.waiting === 0) {
@@ -83,18 +129,6 @@ export class WorkQueue {
         for (const w of waiters) w();
       }
     });
-  }
-
-  #take(): Job | undefined {
-    if (this.#head >= this.#waiting.length) return undefined;
-    const job = this.#waiting[this.#head];
-    this.#waiting[this.#head] = undefined as unknown as Job;
-    this.#head++;
-    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
-      this.#waiting.splice(0, this.#head);
-      this.#head = 0;
-    }
-    return job;
   }
 
   #changed(): void {

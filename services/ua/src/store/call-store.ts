@@ -5,14 +5,23 @@
  *                                (the transport flow, armed timers); CAS by revision.
  * - `dlg.<Call-ID>.<peer tag>` → `{ call }`: finds the call of any request from the peer (its From
  *                                tag is the dialog's remote tag: INVITE, CANCEL, ACK, BYE...).
- * - `tmr.<call>`               → `{ at }`: present while the call has an armed timer; the sweep of
- *                                every instance lists these keys to fire due timers.
+ * - `tmr.<second>.<call>`      → `{ at }`: the call has something due at or after that second (a
+ *                                timer, an update deadline, or its removal after it ended). The
+ *                                second is in the key, so a sweep lists only the seconds that
+ *                                passed instead of every mark. A mark may be early (the sweep then
+ *                                finds nothing due and moves it), never later than the entry's
+ *                                earliest due time: `CallEntry.markAt` says where it is.
  *
- * Each part is encoded as one KV token. The bucket's max age bounds how long anything stays.
+ * Each part is encoded as one KV token. The bucket's max age bounds how long anything stays; ended
+ * calls are removed (entry, index, mark) by the timer sweep after a grace period.
+ *
+ * Reads and writes are remembered per instance (CallCache): `cached()` gives the last known entry
+ * and revision, a base for a compare-and-set write without a read first.
  */
 import { encodeKvToken, decodeKvToken, kvKey } from '@sipnats/bus';
 import type { FlowRef } from '@sipnats/contracts';
 import { DIALOG_VERSION, type DialogRecord, type TimerName } from '../dialog/types.js';
+import { CallCache, type RemovalTicket } from './call-cache.js';
 import type { KvRecords, Stored } from './kv-records.js';
 
 export const CALL_ENTRY_VERSION = 1;
@@ -32,6 +41,10 @@ export interface CallEntry {
   readonly updateDeadline?: number;
   /** Armed timers: name → due time (ms since the epoch). */
   readonly timers: Readonly<Partial<Record<TimerName, number>>>;
+  /** The call ended: remove it (entry, dialog index, timer mark) at this time. */
+  readonly removeAt?: number;
+  /** Due time of the call's timer mark (`tmr.<second>.<call>`), when it has one. */
+  readonly markAt?: number;
 }
 
 export interface CallIndex {
@@ -67,82 +80,200 @@ function isEntry(v: CallsValue): v is CallEntry {
 }
 
 /** The earliest armed timer of an entry. */
-export function earliestTimer(entry: Pick<CallEntry, 'timers' | 'updateDeadline'>): number | undefined {
+export function earliestTimer(entry: Pick<CallEntry, 'timers' | 'updateDeadline' | 'removeAt'>): number | undefined {
   let min: number | undefined = entry.updateDeadline;
+  if (entry.removeAt !== undefined && (min === undefined || entry.removeAt < min)) min = entry.removeAt;
   for (const at of Object.values(entry.timers)) if (at !== undefined && (min === undefined || at < min)) min = at;
   return min;
 }
 
+export { removalTicket, type RemovalTicket } from './call-cache.js';
+
+/** Timer marks are grouped per second of their due time. */
+export const MARK_SLOT_MS = 1000;
+
+export function markSlot(at: number): number {
+  return Math.floor(at / MARK_SLOT_MS);
+}
+
+/** A timer mark found by a sweep. */
+export interface DueMark {
+  readonly call: string;
+  /** Its second (`markSlot`). */
+  readonly slot: number;
+}
+
 export interface CallStore {
+  /** Reads the entry from KV (and remembers it). */
   get(call: string): Promise<Stored<CallEntry> | undefined>;
+  /** What this instance last read or wrote for the call; may be stale: only a base for `update`. */
+  cached(call: string): Stored<CallEntry> | undefined;
   /** Creates the call; undefined when the id is taken. */
   create(entry: CallEntry): Promise<number | undefined>;
-  /** CAS write; undefined when another writer won. */
+  /** CAS write; undefined when another writer won (the remembered entry is dropped). */
   update(entry: CallEntry, revision: number): Promise<number | undefined>;
+  /** What this instance knows of an ended call it read or wrote (enough to remove it). */
+  removalTicket(call: string): RemovalTicket | undefined;
+  /** Removes an ended call: the entry (only while at the ticket's revision), its dialog index and its timer mark. False when the entry changed. */
+  remove(ticket: RemovalTicket): Promise<boolean>;
   /** Claims the dialog index for a new call; false when a call already holds it. */
   claimIndex(callId: string, peerTag: string, call: string): Promise<boolean>;
-  /** The call of a request from the peer, by Call-ID and the peer's tag. */
-  findByDialog(callId: string, peerTag: string): Promise<string | undefined>;
-  /** Sets or clears the timer mark of a call. */
-  markTimer(call: string, at: number | undefined): Promise<void>;
-  /** Calls with an armed timer (from the marks), at most `limit`. */
-  timerCalls(limit: number): Promise<string[]>;
+  /** The call of a request from the peer, by Call-ID and the peer's tag (remembered unless `fresh`). */
+  findByDialog(callId: string, peerTag: string, fresh?: boolean): Promise<string | undefined>;
+  /** Moves the timer mark of a call from the second of `from` to that of `to` (undefined: none). */
+  moveMark(call: string, from: number | undefined, to: number | undefined): Promise<void>;
+  /** Drops one mark (its call is gone). */
+  dropMark(mark: DueMark): Promise<void>;
+  /** Marks due by `now` (at most `limit`). */
+  dueMarks(now: number, limit: number): Promise<DueMark[]>;
   /** Calls stored (up to `limit`), for the active-dialogs gauge. */
   countCalls(limit: number): Promise<number>;
 }
 
+export interface KvCallStoreOptions {
+  /** Entries of calls that are up remembered (default 10 000; a few KiB each). */
+  readonly cacheSize?: number;
+  /** Ended calls (removal tickets) and dialog-index lookups remembered (default 100 000; small). */
+  readonly ticketCacheSize?: number;
+  /** Every this often a sweep lists every mark instead of the seconds passed since the last one (default 30 s). */
+  readonly fullScanMs?: number;
+}
+
+/** Seconds listed one by one in a sweep; more than this and the sweep lists every mark. */
+const MAX_SLOTS_PER_SWEEP = 16;
+
 export class KvCallStore implements CallStore {
   readonly #r: KvRecords<CallsValue>;
+  readonly #cache: CallCache;
+  readonly #fullScanMs: number;
+  /** First second not listed yet; undefined: list every mark next time. */
+  #nextSlot: number | undefined;
+  #lastFullScan = Number.NEGATIVE_INFINITY;
 
-  constructor(records: KvRecords<CallsValue>) {
+  constructor(records: KvRecords<CallsValue>, o: KvCallStoreOptions = {}) {
     this.#r = records;
+    const small = o.ticketCacheSize ?? 100_000;
+    this.#cache = new CallCache({ entries: o.cacheSize ?? 10_000, tickets: small, index: small });
+    this.#fullScanMs = o.fullScanMs ?? 30_000;
   }
 
   static callKey(call: string): string {
     return `call.${encodeKvToken(call)}`;
   }
 
+  static markKey(call: string, slot: number): string {
+    return `tmr.${slot}.${encodeKvToken(call)}`;
+  }
+
   async get(call: string): Promise<Stored<CallEntry> | undefined> {
     const e = await this.#r.get(KvCallStore.callKey(call));
-    if (e === undefined || !isEntry(e.value)) return undefined;
-    return { value: e.value, revision: e.revision };
+    if (e === undefined || !isEntry(e.value)) {
+      this.#cache.forget(call);
+      return undefined;
+    }
+    const stored = { value: e.value, revision: e.revision };
+    this.#cache.remember(call, stored);
+    return stored;
   }
 
-  create(entry: CallEntry): Promise<number | undefined> {
-    return this.#r.create(KvCallStore.callKey(entry.dialog.call), entry);
+  cached(call: string): Stored<CallEntry> | undefined {
+    return this.#cache.entry(call);
   }
 
-  update(entry: CallEntry, revision: number): Promise<number | undefined> {
-    return this.#r.update(KvCallStore.callKey(entry.dialog.call), entry, revision);
+  removalTicket(call: string): RemovalTicket | undefined {
+    return this.#cache.ticket(call);
+  }
+
+  async create(entry: CallEntry): Promise<number | undefined> {
+    const revision = await this.#r.create(KvCallStore.callKey(entry.dialog.call), entry);
+    if (revision !== undefined) this.#cache.remember(entry.dialog.call, { value: entry, revision });
+    return revision;
+  }
+
+  async update(entry: CallEntry, revision: number): Promise<number | undefined> {
+    const call = entry.dialog.call;
+    let next: number | undefined;
+    try {
+      next = await this.#r.update(KvCallStore.callKey(call), entry, revision);
+    } catch (err) {
+      this.#cache.forget(call);
+      throw err;
+    }
+    if (next === undefined) this.#cache.forget(call);
+    else this.#cache.remember(call, { value: entry, revision: next });
+    return next;
+  }
+
+  async remove(t: RemovalTicket): Promise<boolean> {
+    this.#cache.forget(t.call);
+    if (!(await this.#r.delete(KvCallStore.callKey(t.call), t.revision))) {
+      // Changed, or already gone (another instance removed it, or an earlier attempt of this
+      // delete landed although its answer was lost): only then is the rest removed too.
+      if ((await this.get(t.call)) !== undefined) return false;
+    }
+    this.#cache.index.delete(CallCache.indexKey(t.callId, t.remoteTag));
+    await this.#r.delete(kvKey('dlg', t.callId, t.remoteTag));
+    if (t.markAt !== undefined) await this.#r.delete(KvCallStore.markKey(t.call, markSlot(t.markAt)));
+    return true;
   }
 
   async claimIndex(callId: string, peerTag: string, call: string): Promise<boolean> {
-    return (await this.#r.create(kvKey('dlg', callId, peerTag), { call })) !== undefined;
+    const ok = (await this.#r.create(kvKey('dlg', callId, peerTag), { call })) !== undefined;
+    // Taken: whoever holds it is looked up in KV, not in what this instance remembers.
+    if (ok) this.#cache.index.set(CallCache.indexKey(callId, peerTag), call);
+    else this.#cache.index.delete(CallCache.indexKey(callId, peerTag));
+    return ok;
   }
 
-  async findByDialog(callId: string, peerTag: string): Promise<string | undefined> {
+  async findByDialog(callId: string, peerTag: string, fresh = false): Promise<string | undefined> {
+    const k = CallCache.indexKey(callId, peerTag);
+    if (!fresh) {
+      const known = this.#cache.index.get(k);
+      if (known !== undefined) return known;
+    }
     const e = await this.#r.get(kvKey('dlg', callId, peerTag));
-    if (e === undefined) return undefined;
-    const v = e.value as Partial<CallIndex>;
-    return typeof v.call === 'string' ? v.call : undefined;
+    const call = e === undefined ? undefined : (e.value as Partial<CallIndex>).call;
+    if (typeof call !== 'string') {
+      this.#cache.index.delete(k);
+      return undefined;
+    }
+    this.#cache.index.set(k, call);
+    return call;
   }
 
-  async markTimer(call: string, at: number | undefined): Promise<void> {
-    const key = `tmr.${encodeKvToken(call)}`;
-    if (at === undefined) await this.#r.delete(key);
-    else await this.#r.put(key, { at });
+  async moveMark(call: string, from: number | undefined, to: number | undefined): Promise<void> {
+    const a = from === undefined ? undefined : markSlot(from);
+    const b = to === undefined ? undefined : markSlot(to);
+    if (a === b) return;
+    // The new mark first: a crash in between leaves an extra (early) mark, never none.
+    if (b !== undefined && to !== undefined) await this.#r.put(KvCallStore.markKey(call, b), { at: to });
+    if (a !== undefined) await this.#r.delete(KvCallStore.markKey(call, a));
   }
 
-  async timerCalls(limit: number): Promise<string[]> {
-    const keys = await this.#r.keys('tmr.*', limit);
-    const out: string[] = [];
-    for (const k of keys) {
-      try {
-        out.push(decodeKvToken(k.slice(4)));
-      } catch {
-        // not one of ours: ignore
+  async dropMark(mark: DueMark): Promise<void> {
+    await this.#r.delete(KvCallStore.markKey(mark.call, mark.slot));
+  }
+
+  async dueMarks(now: number, limit: number): Promise<DueMark[]> {
+    // Only seconds that are over: a mark of the current second may not be due yet.
+    const top = markSlot(now) - 1;
+    const next = this.#nextSlot;
+    const out: DueMark[] = [];
+    if (next === undefined || now - this.#lastFullScan >= this.#fullScanMs || top - next >= MAX_SLOTS_PER_SWEEP) {
+      for (const key of await this.#r.keys('tmr.>', limit)) {
+        const m = parseMarkKey(key);
+        if (m !== undefined && m.slot <= top) out.push(m);
+      }
+      this.#lastFullScan = now;
+    } else {
+      for (let slot = next; slot <= top && out.length < limit; slot++) {
+        for (const key of await this.#r.keys(`tmr.${slot}.*`, limit - out.length)) {
+          const m = parseMarkKey(key);
+          if (m !== undefined) out.push(m);
+        }
       }
     }
+    this.#nextSlot = top + 1;
     return out;
   }
 
@@ -151,60 +282,143 @@ export class KvCallStore implements CallStore {
   }
 }
 
+function parseMarkKey(key: string): DueMark | undefined {
+  const parts = key.split('.');
+  if (parts.length !== 3 || parts[0] !== 'tmr' || !/^\d+$/.test(parts[1] ?? '')) return undefined;
+  try {
+    return { slot: Number(parts[1]), call: decodeKvToken(parts[2] ?? '') };
+  } catch {
+    return undefined; // not one of ours
+  }
+}
+
+interface MemoryCallData {
+  readonly calls: Map<string, Stored<CallEntry>>;
+  readonly index: Map<string, string>;
+  readonly marks: Map<string, number>;
+  readonly max: number;
+  rev: number;
+}
+
 /** In-memory CallStore for unit tests and single-process use (bounded). */
 export class MemoryCallStore implements CallStore {
-  readonly #calls = new Map<string, Stored<CallEntry>>();
-  readonly #index = new Map<string, string>();
-  readonly #marks = new Map<string, number>();
-  readonly #max: number;
-  #rev = 0;
+  readonly #d: MemoryCallData;
+  readonly #cache: CallCache;
 
-  constructor(maxCalls = 10_000) {
-    this.#max = maxCalls;
+  constructor(maxCalls = 10_000, shared?: MemoryCallData) {
+    this.#d = shared ?? { calls: new Map(), index: new Map(), marks: new Map(), max: maxCalls, rev: 0 };
+    this.#cache = new CallCache({ entries: maxCalls, tickets: maxCalls, index: maxCalls });
+  }
+
+  /** Another instance's view of the same calls: shared data, its own remembered entries (tests). */
+  otherInstance(): MemoryCallStore {
+    return new MemoryCallStore(this.#d.max, this.#d);
+  }
+
+  /** Marks stored: call → due time (tests). */
+  get marks(): ReadonlyMap<string, number> {
+    return this.#d.marks;
+  }
+
+  /** Calls stored, ended ones included (tests). */
+  get size(): number {
+    return this.#d.calls.size;
   }
 
   async get(call: string): Promise<Stored<CallEntry> | undefined> {
-    const e = this.#calls.get(call);
+    const e = this.#d.calls.get(call);
+    if (e === undefined) {
+      this.#cache.forget(call);
+      return undefined;
+    }
+    this.#cache.remember(call, { value: structuredClone(e.value), revision: e.revision });
+    return { value: structuredClone(e.value), revision: e.revision };
+  }
+
+  cached(call: string): Stored<CallEntry> | undefined {
+    const e = this.#cache.entry(call);
     return e === undefined ? undefined : { value: structuredClone(e.value), revision: e.revision };
   }
 
+  removalTicket(call: string): RemovalTicket | undefined {
+    return this.#cache.ticket(call);
+  }
+
   async create(entry: CallEntry): Promise<number | undefined> {
-    if (this.#calls.has(entry.dialog.call)) return undefined;
-    if (this.#calls.size >= this.#max) throw new RangeError(`call store full (${this.#max})`);
-    const revision = ++this.#rev;
-    this.#calls.set(entry.dialog.call, { value: structuredClone(entry), revision });
+    if (this.#d.calls.has(entry.dialog.call)) return undefined;
+    if (this.#d.calls.size >= this.#d.max) throw new RangeError(`call store full (${this.#d.max})`);
+    const revision = ++this.#d.rev;
+    this.#d.calls.set(entry.dialog.call, { value: structuredClone(entry), revision });
+    this.#cache.remember(entry.dialog.call, { value: structuredClone(entry), revision });
     return revision;
   }
 
   async update(entry: CallEntry, revision: number): Promise<number | undefined> {
-    const cur = this.#calls.get(entry.dialog.call);
-    if (cur === undefined || cur.revision !== revision) return undefined;
-    const next = ++this.#rev;
-    this.#calls.set(entry.dialog.call, { value: structuredClone(entry), revision: next });
+    const call = entry.dialog.call;
+    const cur = this.#d.calls.get(call);
+    if (cur === undefined || cur.revision !== revision) {
+      this.#cache.forget(call);
+      return undefined;
+    }
+    const next = ++this.#d.rev;
+    this.#d.calls.set(call, { value: structuredClone(entry), revision: next });
+    this.#cache.remember(call, { value: structuredClone(entry), revision: next });
     return next;
   }
 
-  async claimIndex(callId: string, peerTag: string, call: string): Promise<boolean> {
-    const k = `${callId}\u0000${peerTag}`;
-    if (this.#index.has(k)) return false;
-    this.#index.set(k, call);
+  async remove(t: RemovalTicket): Promise<boolean> {
+    this.#cache.forget(t.call);
+    const cur = this.#d.calls.get(t.call);
+    if (cur !== undefined && cur.revision !== t.revision) return false;
+    this.#d.calls.delete(t.call);
+    this.#d.index.delete(CallCache.indexKey(t.callId, t.remoteTag));
+    this.#cache.index.delete(CallCache.indexKey(t.callId, t.remoteTag));
+    this.#d.marks.delete(t.call);
     return true;
   }
 
-  async findByDialog(callId: string, peerTag: string): Promise<string | undefined> {
-    return this.#index.get(`${callId}\u0000${peerTag}`);
+  async claimIndex(callId: string, peerTag: string, call: string): Promise<boolean> {
+    const k = CallCache.indexKey(callId, peerTag);
+    if (this.#d.index.has(k)) {
+      this.#cache.index.delete(k);
+      return false;
+    }
+    this.#d.index.set(k, call);
+    this.#cache.index.set(k, call);
+    return true;
   }
 
-  async markTimer(call: string, at: number | undefined): Promise<void> {
-    if (at === undefined) this.#marks.delete(call);
-    else this.#marks.set(call, at);
+  async findByDialog(callId: string, peerTag: string, fresh = false): Promise<string | undefined> {
+    const k = CallCache.indexKey(callId, peerTag);
+    if (!fresh) {
+      const known = this.#cache.index.get(k);
+      if (known !== undefined) return known;
+    }
+    const call = this.#d.index.get(k);
+    if (call === undefined) this.#cache.index.delete(k);
+    else this.#cache.index.set(k, call);
+    return call;
   }
 
-  async timerCalls(limit: number): Promise<string[]> {
-    return [...this.#marks.keys()].slice(0, limit);
+  async moveMark(call: string, _from: number | undefined, to: number | undefined): Promise<void> {
+    if (to === undefined) this.#d.marks.delete(call);
+    else this.#d.marks.set(call, to);
+  }
+
+  async dropMark(mark: DueMark): Promise<void> {
+    if (this.#d.marks.has(mark.call) && markSlot(this.#d.marks.get(mark.call) ?? 0) === mark.slot) this.#d.marks.delete(mark.call);
+  }
+
+  async dueMarks(now: number, limit: number): Promise<DueMark[]> {
+    const out: DueMark[] = [];
+    for (const [call, at] of this.#d.marks) {
+      if (out.length >= limit) break;
+      if (at <= now) out.push({ call, slot: markSlot(at) });
+    }
+    return out;
   }
 
   async countCalls(limit: number): Promise<number> {
-    return Math.min(limit, this.#calls.size);
+    return Math.min(limit, this.#d.calls.size);
   }
 }

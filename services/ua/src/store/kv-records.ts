@@ -6,6 +6,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@sipnats/bus';
 import { UA_ERROR, UaError } from '../errors.js';
+import { retryTransient } from './retry.js';
 
 export interface Stored<T> {
   readonly value: T;
@@ -45,7 +46,8 @@ export class KvRecords<T> {
     return this.#o.bucket;
   }
 
-  async #run<R>(op: KvOp, key: string, work: () => Promise<R>): Promise<R> {
+  /** One operation: transient failures (NATS failover) are retried until `timeoutMs` (retry.ts). */
+  async #run<R>(op: KvOp, key: string, work: (attempt: number) => Promise<R>, wholeBudgetPerAttempt = false): Promise<R> {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -57,7 +59,7 @@ export class KvRecords<T> {
     });
     let ok = false;
     try {
-      const r = await Promise.race([work(), timeout]);
+      const r = await Promise.race([retryTransient(work, { budgetMs: Math.max(1, this.#o.timeoutMs - 20), ...(wholeBudgetPerAttempt ? { attemptTimeoutMs: this.#o.timeoutMs } : {}) }), timeout]);
       ok = true;
       return r;
     } catch (err) {
@@ -85,23 +87,36 @@ export class KvRecords<T> {
 
   /** Creates the key; undefined when it exists already. Returns the revision. */
   async create(key: string, value: T): Promise<number | undefined> {
-    return this.#run('create', key, async () => {
+    const bytes = utf8.encode(JSON.stringify(value));
+    return this.#run('create', key, async (attempt) => {
       try {
-        return await this.#o.kv.create(key, utf8.encode(JSON.stringify(value)));
+        return await this.#o.kv.create(key, bytes);
       } catch (err) {
-        if (isCasFailure(err)) return undefined;
+        if (isCasFailure(err)) return attempt > 1 ? this.#landed(key, bytes) : undefined;
         throw err;
       }
     });
   }
 
+  /**
+   * A retried write refused by its revision check: an earlier attempt that timed out may have
+   * landed. It did when the key now holds exactly our bytes; then that revision is ours.
+   */
+  async #landed(key: string, bytes: Uint8Array): Promise<number | undefined> {
+    const e = await this.#o.kv.get(key);
+    if (e === null || e.operation !== 'PUT' || e.value.length !== bytes.length) return undefined;
+    for (let i = 0; i < bytes.length; i++) if (e.value[i] !== bytes[i]) return undefined;
+    return e.revision;
+  }
+
   /** Writes when the key is still at `revision`; undefined when another writer won. */
   async update(key: string, value: T, revision: number): Promise<number | undefined> {
-    return this.#run('update', key, async () => {
+    const bytes = utf8.encode(JSON.stringify(value));
+    return this.#run('update', key, async (attempt) => {
       try {
-        return await this.#o.kv.update(key, utf8.encode(JSON.stringify(value)), revision);
+        return await this.#o.kv.update(key, bytes, revision);
       } catch (err) {
-        if (isCasFailure(err)) return undefined;
+        if (isCasFailure(err)) return attempt > 1 ? this.#landed(key, bytes) : undefined;
         throw err;
       }
     });
@@ -114,12 +129,13 @@ export class KvRecords<T> {
 
   /** Deletes (with `revision`: only when still at it). False when the revision check failed. */
   async delete(key: string, revision?: number): Promise<boolean> {
-    return this.#run('delete', key, async () => {
+    return this.#run('delete', key, async (attempt) => {
       try {
         await this.#o.kv.delete(key, revision === undefined ? undefined : { previousSeq: revision });
         return true;
       } catch (err) {
-        if (isCasFailure(err)) return false;
+        // A retried delete refused by its revision: an earlier attempt landed if the key is gone.
+        if (isCasFailure(err)) return attempt > 1 ? ((await this.#o.kv.get(key))?.operation ?? 'DEL') !== 'PUT' : false;
         throw err;
       }
     });
@@ -138,6 +154,6 @@ export class KvRecords<T> {
         out.push(k);
       }
       return out;
-    });
+    }, true); // a listing is not abandoned half-way for a new one
   }
 }

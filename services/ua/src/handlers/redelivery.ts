@@ -1,0 +1,89 @@
+/**
+ * Requests delivered more than once. The transport publishes a request again while no ua answered
+ * it (core NATS is at most once; proto/README.md), and a KV write whose answer was lost may have
+ * landed although the request was answered 503. So the ua must recognise a repeated request and
+ * give the answer it gave (or would give) the first time, never a second call or a 482:
+ *
+ * - INVITE whose dialog index is taken: the same request when the call's INVITE has the same
+ *   server transaction, or the same top Via (branch) and CSeq (the peer's retransmission taken by
+ *   another transport instance). Its final response is sent again; while the call waits for its
+ *   controller nothing is sent (the events went out with the first delivery). An index without a
+ *   call (the first delivery died between the two writes) is adopted: the call is created under
+ *   the indexed id, once (KV create).
+ * - BYE with the CSeq of the BYE that ended the dialog: 200 again (RFC 3261 §15.1.2 answers a BYE
+ *   for an ended dialog 481, but this is the same BYE, whose 200 was lost).
+ */
+import type { SipRequest } from '@sipnats/sip-codec';
+import { Out, requestResponse } from '../dialog/builders.js';
+import type { DialogRecord, Transition } from '../dialog/types.js';
+import { snapshotRequest } from '../response.js';
+import type { CallEntry } from '../store/call-store.js';
+import { responseWithoutOwnContact } from './contact.js';
+import type { RequestOrigin, UaContext } from './context.js';
+import { sendResponse } from './send.js';
+
+export type RepeatedInvite =
+  /** The index holds the id this delivery tried to claim: an earlier attempt of this write landed. */
+  | { readonly kind: 'ours' }
+  /** The index holds a call that was never stored: create it under that id. */
+  | { readonly kind: 'adopt'; readonly call: string }
+  /** A repeated delivery: answered again or ignored; nothing more to do. */
+  | { readonly kind: 'repeated' }
+  /** Another INVITE of the same Call-ID and From tag (§8.2.2.2 merged request): 482. */
+  | { readonly kind: 'merged' };
+
+/** Whether `req` is the INVITE that created `entry` (through any transport instance). */
+export function isSameInvite(entry: CallEntry, req: SipRequest, origin: RequestOrigin): boolean {
+  const inv = entry.dialog.invite;
+  if (origin.txn !== undefined && inv.txn === origin.txn && entry.inviteInstance === origin.instance) return true;
+  const topVia = req.via[0]?.raw;
+  return inv.cseq === req.cseq.seq && topVia !== undefined && inv.request.vias[0] === topVia;
+}
+
+/** The final response the call's INVITE got, for sending it again (undefined: none yet, or ACKed). */
+export function finalInviteResponse(record: DialogRecord): { spec: ReturnType<typeof requestResponse>; retransmit2xx: boolean } | undefined {
+  const status = record.invite.finalStatus;
+  if (status === undefined) return undefined;
+  if (status >= 200 && status < 300) {
+    const pending = record.pending2xx;
+    return pending === undefined ? undefined : { spec: pending.response, retransmit2xx: true };
+  }
+  return { spec: requestResponse(record.invite.request, record, status), retransmit2xx: false };
+}
+
+/**
+ * An INVITE whose dialog index (Call-ID, From tag) is taken already; `call` is the id this delivery
+ * tried to claim.
+ */
+export async function repeatedInvite(ctx: UaContext, req: SipRequest, origin: RequestOrigin, call: string): Promise<RepeatedInvite> {
+  const indexed = await ctx.calls.findByDialog(req.callId, req.from.tag ?? '');
+  if (indexed === undefined) return { kind: 'merged' };
+  if (indexed === call) return { kind: 'ours' };
+  const stored = await ctx.calls.get(indexed);
+  if (stored === undefined) return { kind: 'adopt', call: indexed };
+  if (!isSameInvite(stored.value, req, origin)) return { kind: 'merged' };
+  const record = stored.value.dialog;
+  const final = finalInviteResponse(record);
+  const log = ctx.log.child({ call: indexed, callId: req.callId });
+  if (final === undefined) {
+    log.debug({ phase: record.phase }, 'repeated INVITE of a call in progress: ignored');
+    return { kind: 'repeated' };
+  }
+  log.debug({ status: record.invite.finalStatus }, 'repeated INVITE: final response sent again');
+  const spec = responseWithoutOwnContact(final.spec, 'INVITE', record.localTarget);
+  sendResponse(ctx, origin.instance, origin.txn, 'INVITE', spec, { retransmit2xx: final.retransmit2xx });
+  return { kind: 'repeated' };
+}
+
+/**
+ * A BYE for a dialog that a BYE with the same CSeq ended: its 200 again (no state change).
+ * undefined when the request is anything else (the dialog core decides).
+ */
+export function repeatedBye(record: DialogRecord, req: SipRequest): Transition | undefined {
+  if (req.method !== 'BYE' || record.phase !== 'ended') return undefined;
+  if (req.cseq.seq !== record.remoteCseq || req.cseq.seq === record.invite.cseq) return undefined;
+  if (req.callId !== record.callId || req.from.tag !== record.remoteTag || req.to.tag !== record.localTag) return undefined;
+  const out = new Out(record);
+  out.respond({ to: 'request' }, requestResponse(snapshotRequest(req), record, 200));
+  return out.done();
+}

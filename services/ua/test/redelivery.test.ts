@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { envelope, harness } from './app-harness.js';
+import { invite, req, SDP_ANSWER, type Dlg } from './app-sip.js';
+
+describe('ua: a request delivered more than once (transport republish, lost answers)', () => {
+  it('the same INVITE again (same txn, attempt 2) while the call waits for its controller: no second call, no 482, nothing sent', async () => {
+    const h = harness();
+    const d: Dlg = { callId: 'rd-1', fromTag: 'a1' };
+    const first = envelope(invite(d));
+    await h.send(first);
+    const events = h.callEvents();
+    assert.deepEqual(events.map((e) => e.event), ['offer']);
+    assert.deepEqual(h.responses(), []);
+    await h.send({ ...first, attempt: 2 });
+    await h.send({ ...first, attempt: 3 });
+    assert.deepEqual(h.callEvents(), [], 'no second offer');
+    assert.deepEqual(h.responses(), [], 'no 482');
+    assert.equal(h.calls.size, 1);
+    // The controller still answers the one call.
+    assert.equal((await h.command('answer', { v: 1, call: events[0]?.call, action: 'answer', sdp: SDP_ANSWER })).ok, true);
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [200]);
+  });
+
+  it('the same INVITE again after its final response: the final response is sent again on the transaction (2xx with retransmit2xx)', async () => {
+    const h = harness();
+    const d: Dlg = { callId: 'rd-2', fromTag: 'a2' };
+    const first = envelope(invite(d));
+    await h.send(first);
+    const [offer] = h.callEvents();
+    await h.command('answer', { v: 1, call: offer?.call, action: 'answer', sdp: SDP_ANSWER });
+    const [ok] = h.responses();
+    assert.equal(ok?.msg.status, 200);
+    assert.deepEqual(h.callEvents().map((e) => e.event), ['answered']);
+    await h.send({ ...first, attempt: 2 });
+    const again = h.responses();
+    assert.deepEqual(again.map((r) => [r.msg.status, r.out.txn, r.out.retransmit2xx]), [[200, first.txn, true]]);
+    assert.equal(again[0]?.msg.to.tag, ok?.msg.to.tag, 'same To tag: the same answer');
+    assert.deepEqual(h.callEvents(), []);
+  });
+
+  it('a rejected INVITE delivered again gets the same final status again', async () => {
+    const h = harness();
+    const d: Dlg = { callId: 'rd-3', fromTag: 'a3' };
+    const first = envelope(invite(d));
+    await h.send(first);
+    const [offer] = h.callEvents();
+    assert.equal((await h.command('reject', { v: 1, call: offer?.call, action: 'reject', status: 486 })).ok, true);
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [486]);
+    await h.send({ ...first, attempt: 2 });
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [486]);
+  });
+
+  it('the same INVITE through another transport transaction (same branch and CSeq) is not a merged request; a different INVITE is (482)', async () => {
+    const h = harness();
+    const d: Dlg = { callId: 'rd-4', fromTag: 'a4' };
+    await h.send(envelope(invite(d)));
+    assert.equal(h.callEvents().length, 1);
+    await h.send(envelope(invite(d))); // new txn id, same Via branch and CSeq
+    assert.deepEqual(h.responses(), []);
+    await h.send(envelope(req('INVITE', d, 1, { branch: 'z9hG4bK-other', body: 'v=0\r\n' })));
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [482]);
+    assert.equal(h.calls.size, 1);
+  });
+
+  it('a dialog index without its call (the first delivery died between the writes) is adopted: the call gets that id', async () => {
+    const h = harness();
+    const d: Dlg = { callId: 'rd-5', fromTag: 'a5' };
+    assert.equal(await h.calls.claimIndex(d.callId, d.fromTag, 'orphan-call'), true);
+    await h.send(envelope(invite(d)));
+    const events = h.callEvents();
+    assert.deepEqual(events.map((e) => [e.event, e.call]), [['offer', 'orphan-call']]);
+    assert.deepEqual(h.responses(), []);
+  });
+
+  it('the same BYE again (its 200 was lost) gets 200 again, and the call ends once', async () => {
+    const h = harness();
+    const d: Dlg = { callId: 'rd-6', fromTag: 'a6' };
+    await h.send(envelope(invite(d)));
+    const [offer] = h.callEvents();
+    await h.command('answer', { v: 1, call: offer?.call, action: 'answer', sdp: SDP_ANSWER });
+    d.toTag = h.responses().find((r) => r.msg.status === 200)?.msg.to.tag;
+    await h.send(envelope(req('ACK', d, 1), { txn: null }));
+    const bye = envelope(req('BYE', d, 2));
+    await h.send(bye);
+    await h.send({ ...bye, attempt: 2 });
+    await h.send(envelope(req('BYE', d, 2))); // the peer's new transaction for the same BYE
+    assert.deepEqual(h.responses().map((r) => [r.msg.cseq.method, r.msg.status]), [
+      ['BYE', 200],
+      ['BYE', 200],
+      ['BYE', 200],
+    ]);
+    assert.deepEqual(h.callEvents().map((e) => e.event), ['answered', 'confirmed', 'ended']);
+    // A BYE with an older CSeq is still out of order.
+    await h.send(envelope(req('BYE', d, 1)));
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [500]);
+  });
+});

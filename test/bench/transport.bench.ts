@@ -1,0 +1,390 @@
+/**
+ * Transport benchmark: SIPp drives OPTIONS over UDP at stepped rates against three answering
+ * targets on the same port with the same scenario (test/sipp/transport-bench-options.xml: no
+ * retransmission, a 200 not back within 2 s fails the call):
+ *
+ *   kamailio   Kamailio answering statelessly (sl_send_reply 200), children=2 — the reference.
+ *   node-udp   a bare Node.js UDP responder copying headers textually — Node's ceiling here.
+ *   transport  sipnats-transport → nats-server → lean responder process → nats-server → transport.
+ *
+ * For each: the highest SIPp rate with no failed or unanswered OPTIONS (steps of ~5 s each, stop at
+ * the first failure) and the throughput achieved there; p50/p99 response time at a fixed 5,000/s
+ * (SIPp -trace_rtt, every call); CPU of each process over that fixed-rate run (/proc utime+stime).
+ * Prints figures; asserts no timing.
+ *
+ *   pnpm bench:transport [--only transport,node-udp,kamailio] [--profile <dir>] [--rates 2000,5000]
+ *                        [--node-args "--max-semi-space-size=32"] [--transport-main <path of a built main.js>]
+ *
+ * `--node-args` gives Node.js options to the transport (e.g. GC sizes; default none, as `sipnats up`
+ * and the images start it); with `--transport-main` an older build (a copy of
+ * services/transport/dist kept inside services/transport so that its imports resolve) runs instead
+ * of the current one, so that two versions are compared under the same conditions.
+ *
+ * Kamailio is installed with apt-get when missing (tests do not need it). The machine is shared:
+ * figures move with whatever else runs.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stopProcess, waitForTcp } from '../support/nats-server.js';
+import { freePort } from '../support/ports.js';
+import { startTransport } from '../support/transport-process.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCENARIO = join(ROOT, 'test/sipp/transport-bench-options.xml');
+const PEERS = join(ROOT, 'test/support/transport-bench-peers.ts');
+const DEFAULT_RATES = [2000, 5000, 8000, 12000, 16000, 20000, 25000, 30000];
+const STEP_SECONDS = 5;
+const FIXED_RATE = 5000;
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+interface Args {
+  readonly only: ReadonlySet<string>;
+  readonly profile: string | undefined;
+  readonly rates: readonly number[];
+  readonly nodeArgs: readonly string[];
+  readonly transportMain: string | undefined;
+}
+
+const OPTIONS = ['--only', '--profile', '--rates', '--node-args', '--transport-main'];
+
+function parseArgs(argv: readonly string[]): Args {
+  let only = new Set(['kamailio', 'node-udp', 'transport']);
+  let profile: string | undefined;
+  let rates = DEFAULT_RATES;
+  let nodeArgs: readonly string[] = [];
+  let transportMain: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    if (v === undefined || !OPTIONS.includes(a ?? '')) throw new Error(`unknown argument ${a ?? ''}`);
+    if (a === '--only') only = new Set(v.split(','));
+    else if (a === '--profile') profile = v;
+    else if (a === '--node-args') nodeArgs = v.split(' ').filter((x) => x !== '');
+    else if (a === '--transport-main') transportMain = v;
+    else rates = v.split(',').map(Number);
+    i++;
+  }
+  return { only, profile, rates, nodeArgs, transportMain };
+}
+
+/** A process (or process tree) under test: its pids for CPU accounting, and how to stop it. */
+interface Running {
+  /** Named pids whose CPU is reported (a name may cover several processes). */
+  pids(): Map<string, number[]>;
+  stop(): Promise<void>;
+}
+
+interface Target {
+  readonly name: string;
+  start(port: number, work: string): Promise<Running>;
+}
+
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(rest[11]) + Number(rest[12]);
+  } catch {
+    return 0;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m === null ? 0 : Math.round(Number(m[1]) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+function waitForLine(child: ChildProcess, text: string, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no "${text}" from ${child.spawnfile}: ${seen.slice(-500)}`)), timeoutMs);
+    const on = (b: Buffer): void => {
+      seen += b.toString();
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${child.spawnfile} exited with ${code}: ${seen.slice(-2000)}`));
+    });
+  });
+}
+
+function ensureKamailio(): string | undefined {
+  const find = (): string | undefined => ['/usr/sbin/kamailio', '/usr/bin/kamailio', '/usr/local/sbin/kamailio'].find((p) => existsSync(p));
+  if (find() !== undefined) return find();
+  process.stdout.write('kamailio not found: installing the Debian package (apt-get install kamailio)...\n');
+  try {
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'kamailio'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } catch {
+    try {
+      execFileSync('apt-get', ['update'], { stdio: 'ignore' });
+      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'kamailio'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    } catch (err) {
+      process.stdout.write(`kamailio install failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+  return find();
+}
+
+function kamailioModules(): string {
+  const dirs = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/aarch64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules'];
+  return dirs.find((d) => existsSync(join(d, 'sl.so'))) ?? (dirs[0] as string);
+}
+
+const kamailio: Target = {
+  name: 'kamailio',
+  async start(port, work) {
+    const bin = ensureKamailio();
+    if (bin === undefined) throw new Error('kamailio is not installed');
+    const cfg = join(work, 'kamailio.cfg');
+    writeFileSync(
+      cfg,
+      [
+        '#!KAMAILIO',
+        'debug=0',
+        'log_stderror=yes',
+        'children=2',
+        'auto_aliases=no',
+        'maxbuffer=4194304',
+        `listen=udp:127.0.0.1:${port}`,
+        `mpath="${kamailioModules()}/"`,
+        'loadmodule "sl.so"',
+        'request_route {',
+        '  if (method == "OPTIONS") { sl_send_reply("200", "OK"); exit; }',
+        '  sl_send_reply("501", "Not Implemented");',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(bin, ['-f', cfg, '-DD', '-E', '-w', work, '-Y', work, '-m', '64', '-M', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitForLine(child, 'Listening on');
+    await new Promise((r) => setTimeout(r, 500));
+    const main = child.pid as number;
+    return {
+      pids: () => new Map([['kamailio (all processes)', [main, ...childrenOf(main)]]]),
+      stop: async () => void (await stopProcess(child, 'SIGTERM', 5000)),
+    };
+  },
+};
+
+const nodeUdp: Target = {
+  name: 'node-udp',
+  async start(port) {
+    const child = spawn(process.execPath, ['--import', 'tsx', PEERS, 'udp', '127.0.0.1', String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitForLine(child, 'ready');
+    return {
+      pids: () => new Map([['node-udp', [child.pid as number]]]),
+      stop: async () => void (await stopProcess(child)),
+    };
+  },
+};
+
+function transportTarget(profileDir: string | undefined, nodeArgs: readonly string[], main: string | undefined): Target {
+  return {
+    name: 'transport',
+    async start(port, work) {
+      const natsPort = await freePort();
+      const nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(natsPort)], { stdio: 'ignore' });
+      await waitForTcp('127.0.0.1', natsPort);
+      const url = `nats://127.0.0.1:${natsPort}`;
+      const responder = spawn(process.execPath, ['--import', 'tsx', PEERS, 'nats', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      await waitForLine(responder, 'ready');
+      if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+      const transport = await startTransport({
+        natsUrl: url,
+        instance: 'bench-1',
+        transports: ['udp'],
+        // Completed UDP non-INVITE transactions live 64*T1 = 32 s (Timer J): room for 30,000/s.
+        env: { SIP_LISTEN: `udp:127.0.0.1:${port}`, LOG_LEVEL: 'warn', SIP_MAX_TRANSACTIONS: '2000000', SIPNATS_PUBLISH_QUEUE: '100000' },
+        nodeArgs: [...nodeArgs, ...(profileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+        ...(main !== undefined ? { main } : {}),
+      });
+      void work;
+      return {
+        pids: () =>
+          new Map([
+            ['transport', [transport.child.pid as number]],
+            ['nats-server', [nats.pid as number]],
+            ['responder', [responder.pid as number]],
+          ]),
+        stop: async () => {
+          const rss = rssMb(transport.child.pid as number);
+          process.stdout.write(`  transport RSS at the end: ${rss} MB\n`);
+          await transport.stop('SIGTERM', 60_000);
+          await stopProcess(responder);
+          await stopProcess(nats);
+        },
+      };
+    },
+  };
+}
+
+interface SippRun {
+  readonly ok: boolean;
+  readonly code: number | null;
+  readonly successful: number;
+  readonly failed: number;
+  readonly seconds: number;
+  readonly rtts: number[];
+  readonly sippTicks: number;
+}
+
+function runSipp(port: number, sippPort: number, rate: number, calls: number, work: string, rtt: boolean): Promise<SippRun> {
+  const dir = mkdtempSync(join(work, 'sipp-'));
+  const stat = join(dir, 'stat.csv');
+  const args = [
+    '-sf', SCENARIO, `127.0.0.1:${port}`,
+    '-i', '127.0.0.1', '-p', String(sippPort), '-t', 'u1',
+    '-m', String(calls), '-r', String(rate),
+    '-nostdin', '-timeout', `${Math.ceil(calls / rate) + 30}s`, '-timeout_error',
+    '-buff_size', '4194304', '-max_recv_loops', '100000', '-max_sched_loops', '100000',
+    '-trace_stat', '-stf', stat, '-fd', '1',
+  ];
+  if (rtt) args.push('-trace_rtt', '-rtt_freq', '1');
+  const started = process.hrtime.bigint();
+  const child = spawn('sipp', args, { cwd: dir, stdio: 'ignore' });
+  let ticks = 0;
+  const sampler = setInterval(() => (ticks = cpuTicks(child.pid as number)), 200);
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      clearInterval(sampler);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const last = readFileSync(stat, 'latin1').trim().split('\n').pop()?.split(';') ?? [];
+      const successful = Number(last[15] ?? 0);
+      const failed = Number(last[17] ?? 0);
+      const rtts: number[] = [];
+      if (rtt) {
+        const file = readdirSync(dir).find((f) => f.endsWith('_rtt.csv'));
+        if (file !== undefined) {
+          for (const line of readFileSync(join(dir, file), 'latin1').split('\n').slice(1)) {
+            const v = Number(line.split(';')[1]);
+            if (line !== '' && Number.isFinite(v)) rtts.push(v);
+          }
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ ok: code === 0 && failed === 0 && successful === calls, code, successful, failed, seconds, rtts, sippTicks: ticks });
+    });
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+interface Result {
+  readonly name: string;
+  maxRate: number;
+  achieved: number;
+  firstFailure: string;
+  p50: number;
+  p99: number;
+  fixedOk: boolean;
+  cpu: Array<[string, number]>;
+}
+
+async function measure(target: Target, port: number, sippPort: number, rates: readonly number[], work: string): Promise<Result> {
+  const r: Result = { name: target.name, maxRate: 0, achieved: 0, firstFailure: 'none', p50: NaN, p99: NaN, fixedOk: false, cpu: [] };
+  process.stdout.write(`\n== ${target.name} ==\n`);
+  const running = await target.start(port, work);
+  try {
+    await runSipp(port, sippPort, 1000, 2000, work, false); // warm-up (JIT, caches)
+    const pids = running.pids();
+    const before = new Map([...pids].map(([n, ps]) => [n, ps.reduce((s, p) => s + cpuTicks(p), 0)]));
+    const fixed = await runSipp(port, sippPort, FIXED_RATE, FIXED_RATE * STEP_SECONDS, work, true);
+    for (const [n, ps] of pids) r.cpu.push([n, ((ps.reduce((s, p) => s + cpuTicks(p), 0) - (before.get(n) ?? 0)) / CLK_TCK / fixed.seconds) * 100]);
+    r.cpu.push(['sipp', (fixed.sippTicks / CLK_TCK / fixed.seconds) * 100]);
+    const sorted = [...fixed.rtts].sort((a, b) => a - b);
+    r.p50 = percentile(sorted, 50);
+    r.p99 = percentile(sorted, 99);
+    r.fixedOk = fixed.ok;
+    process.stdout.write(
+      `  fixed ${FIXED_RATE}/s: ${fixed.successful} ok, ${fixed.failed} failed, p50 ${r.p50} ms, p99 ${r.p99} ms; CPU ${r.cpu.map(([n, c]) => `${n} ${c.toFixed(0)}%`).join(', ')}\n`,
+    );
+    for (const rate of rates) {
+      const run = await runSipp(port, sippPort, rate, rate * STEP_SECONDS, work, false);
+      const achieved = run.successful / run.seconds;
+      process.stdout.write(`  -r ${rate}: ${run.successful} ok, ${run.failed} failed (exit ${run.code}) in ${run.seconds.toFixed(1)} s → ${achieved.toFixed(0)}/s\n`);
+      if (!run.ok) {
+        r.firstFailure = `-r ${rate}: ${run.failed} failed`;
+        break;
+      }
+      r.maxRate = rate;
+      r.achieved = Math.max(r.achieved, achieved);
+    }
+  } finally {
+    await running.stop();
+  }
+  return r;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const work = mkdtempSync(join(tmpdir(), 'sipnats-bench-'));
+  const port = await freePort();
+  const sippPort = await freePort();
+  const targets = [kamailio, nodeUdp, transportTarget(args.profile, args.nodeArgs, args.transportMain)].filter((t) => args.only.has(t.name));
+  const results: Result[] = [];
+  process.stdout.write(`transport bench: SIPp OPTIONS over UDP to 127.0.0.1:${port}, steps ${args.rates.join(', ')} /s × ${STEP_SECONDS} s, fixed ${FIXED_RATE}/s\n`);
+  if (args.only.has('transport')) process.stdout.write(`transport: ${args.transportMain ?? 'services/transport/dist/main.js'}, node options: ${args.nodeArgs.join(' ') || '(none)'}\n`);
+  process.stdout.write(`machine: ${execFileSync('nproc').toString().trim()} cores, load ${readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ')} (shared)\n`);
+  try {
+    for (const t of targets) {
+      try {
+        results.push(await measure(t, port, sippPort, args.rates, work));
+      } catch (err) {
+        process.stdout.write(`  ${t.name} not measured: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const kam = results.find((x) => x.name === 'kamailio');
+  process.stdout.write('\n| target | max clean -r | achieved tx/s | first failure | p50 @5k/s | p99 @5k/s | CPU @5k/s | ratio to Kamailio |\n');
+  process.stdout.write('|---|---|---|---|---|---|---|---|\n');
+  for (const x of results) {
+    const ratio = kam !== undefined && kam.achieved > 0 ? (x.achieved / kam.achieved).toFixed(2) : 'n/a';
+    const lat = (v: number): string => (Number.isNaN(v) ? 'n/a' : `${v} ms`);
+    process.stdout.write(
+      `| ${x.name} | ${x.maxRate} | ${x.achieved.toFixed(0)} | ${x.firstFailure} | ${lat(x.p50)}${x.fixedOk ? '' : ' (failures)'} | ${lat(x.p99)} | ${x.cpu.map(([n, c]) => `${n} ${c.toFixed(0)}%`).join(', ')} | ${ratio} |\n`,
+    );
+  }
+  const tr = results.find((x) => x.name === 'transport');
+  if (tr !== undefined) {
+    process.stdout.write(`\ntargets: ≥ 0.5 of Kamailio's rate (${kam !== undefined ? (tr.achieved / kam.achieved).toFixed(2) : 'n/a'}), p99 < 10 ms at 5,000/s (${tr.p99} ms)\n`);
+  }
+  if (args.profile !== undefined) process.stdout.write(`CPU profile of the transport in ${args.profile}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
