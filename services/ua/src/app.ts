@@ -199,15 +199,16 @@ export function build(deps: UaDeps): UaApp {
     async drain(timeoutMs) {
       if (draining) return;
       draining = true;
-      // The server stops sending to this member of the queue group; what was delivered still runs.
-      await Promise.allSettled(subs.map((s) => s.drain()));
-      timers.stop();
-      registrationSweep?.stop();
+      // One deadline for all of it: a subscription drain waits for the server, which may be gone.
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
         timer.unref();
       });
+      // The server stops sending to this member of the queue group; what was delivered still runs.
+      await Promise.race([Promise.allSettled(subs.map((s) => s.drain())), timeout]);
+      timers.stop();
+      registrationSweep?.stop();
       await Promise.race([queue.close(), timeout]);
       clearTimeout(timer);
       clients.stop();

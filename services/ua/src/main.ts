@@ -116,6 +116,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'draining');
+    // Last resort: the micro-service stop and the NATS drain wait on a server that may be gone.
+    const deadline = setTimeout(() => {
+      log.error({ signal }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.drainTimeout + 15_000);
+    deadline.unref();
     void (async () => {
       try {
         await app.drain(config.drainTimeout);

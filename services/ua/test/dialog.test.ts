@@ -289,6 +289,9 @@ describe('dialog: in-dialog requests', () => {
     assert.deepEqual(g.timers, [{ name: 'glare-retry', at: T0 + 1000 }]);
     const retry = handleTimer(config, rec(g), 'glare-retry', T0 + 1000);
     assert.equal(header(retry.requests[0]?.headers ?? [], 'CSeq'), '2 INVITE');
+    // The retry is the same offer: its session timer headers too (RFC 4028 §7.4), or the peer drops the timer.
+    assert.equal(header(retry.requests[0]?.headers ?? [], 'Session-Expires'), header(ours.requests[0]?.headers ?? [], 'Session-Expires'));
+    assert.equal(header(retry.requests[0]?.headers ?? [], 'Session-Expires'), '1800;refresher=uac');
     const okResp = response(['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-y', 'From: <sip:bob@example.com>;tag=bob1', 'To: "Alice" <sip:alice@example.com>;tag=alice1', 'Call-ID: call-1@127.0.0.1', 'CSeq: 2 INVITE', 'Contact: <sip:alice@127.0.0.1:5070>', 'Content-Type: application/sdp'], ANSWER);
     const done = handleResponse(config, rec(retry), okResp, T0 + 1100);
     assert.equal(done.requests[0]?.method, 'ACK');
@@ -333,7 +336,8 @@ describe('dialog: in-dialog requests', () => {
     const r = confirmed();
     const refresh = handleTimer(config, r, 'session-refresh', T0 + 900_000);
     assert.equal(refresh.requests[0]?.method, 'INVITE');
-    assert.equal(header(refresh.requests[0]?.headers ?? [], 'Session-Expires'), '1800;refresher=uas');
+    // RFC 4028 §7.4: in our own refresh request we are its UAC: `uac` names us.
+    assert.equal(header(refresh.requests[0]?.headers ?? [], 'Session-Expires'), '1800;refresher=uac');
 
     const peer = confirmed(['Supported: timer', 'Session-Expires: 600;refresher=uac']);
     assert.equal(peer.timer?.refresher, 'remote');
@@ -344,6 +348,27 @@ describe('dialog: in-dialog requests', () => {
     const t = req(peer, inDialog('UPDATE', 2));
     assert.equal(t.responses[0]?.response.status, 200);
     assert.equal(t.timers[0]?.name, 'session-expire');
+  });
+
+  it('RFC 4028: the refresher parameter is relative to each transaction (our refresh says uac, our 2xx to the peer\'s says uas)', () => {
+    // We refresh (the UAC did not name a refresher and supports timers: it does; here it asks us to).
+    const ours = confirmed(['Supported: timer', 'Session-Expires: 600;refresher=uas']);
+    assert.equal(ours.timer?.refresher, 'local');
+    const update = cmd(ours, { action: 'update', sdp: NEW_OFFER, method: 'UPDATE' });
+    assert.equal(header(update.requests[0]?.headers ?? [], 'Session-Expires'), '600;refresher=uac');
+    // The peer refreshes: its refresh UPDATE gets a 2xx that keeps it the refresher (uac of that
+    // transaction) and carries Require: timer (§9).
+    const peer = confirmed(['Supported: timer', 'Session-Expires: 600;refresher=uac']);
+    const ok = req(peer, inDialog('UPDATE', 2)).responses[0]?.response;
+    assert.equal(header(ok?.headers ?? [], 'Session-Expires'), '600;refresher=uac');
+    assert.equal(header(ok?.headers ?? [], 'Require'), 'timer');
+  });
+
+  it('RFC 4028 §9: a UAC without timer support never becomes the refresher, even when a proxy asked for uac', () => {
+    const r = confirmed(['Session-Expires: 600;refresher=uac']);
+    assert.equal(r.timer?.refresher, 'local');
+    assert.equal(r.timer?.peerSupports, false);
+    assert.equal(handleTimer(config, r, 'session-refresh', T0 + 300_000).requests[0]?.method, 'INVITE');
   });
 
   it('the record survives a JSON round trip through the store (another instance continues the call)', async () => {

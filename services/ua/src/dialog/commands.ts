@@ -9,7 +9,7 @@ import type { Header } from '../sip-view.js';
 import { quote } from '../sip-view.js';
 import { inDialogRequest, inviteResponse, Out, sdpBody, t1 } from './builders.js';
 import { endCall } from './end-call.js';
-import { expireAt, refreshAt, sessionTimerHeaders } from './session-timer.js';
+import { expireAt, refreshAt, sessionExpiresForRequest, sessionTimerHeaders } from './session-timer.js';
 import { MAX_QUEUED_PROVISIONALS } from './types.js';
 import type { DialogConfig, DialogRecord, Transition } from './types.js';
 
@@ -227,11 +227,16 @@ export function armSessionTimer(out: Out, now: number): void {
   else out.arm('session-expire', expireAt(timer, now));
 }
 
+/** Session timer headers of a re-INVITE/UPDATE we send (RFC 4028 §7.4); kept for its glare retry. */
+export function offerHeaders(record: DialogRecord): Header[] {
+  return record.timer === undefined ? [] : [['Session-Expires', sessionExpiresForRequest(record.timer)], ['Supported', 'timer']];
+}
+
 /** Sends a re-INVITE or UPDATE offer. */
 export function sendOffer(out: Out, method: 'INVITE' | 'UPDATE', sdp: string | undefined, refresh: boolean, now: number): void {
   const record = out.rec;
   const cseq = record.localCseq + 1;
-  const headers: Header[] = record.timer === undefined ? [] : [['Session-Expires', `${record.timer.interval};refresher=${record.timer.refresherParam}`], ['Supported', 'timer']];
+  const headers = offerHeaders(record);
   out.set({ localCseq: cseq, outgoing: { method, cseq, sdp, refresh, retryPending: false }, ...(sdp === undefined ? {} : { localSdp: sdp }) }, now);
   out.requests.push(inDialogRequest(out.rec, method, cseq, { headers, ...(sdp === undefined ? {} : { body: { contentType: 'application/sdp', content: sdp } }) }));
 }

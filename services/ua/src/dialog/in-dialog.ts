@@ -11,6 +11,7 @@ import type { RequestView, ResponseView } from '../sip-view.js';
 import { allowHeader, inDialogRequest, Out, requestResponse } from './builders.js';
 import { armSessionTimer, sendAnswer, sendBye, sendProvisional } from './commands.js';
 import { parseDtmf } from './dtmf.js';
+import { sessionTimerHeaders } from './session-timer.js';
 import { endCall } from './end-call.js';
 import { hasSdp } from './uas-invite.js';
 import type { DialogConfig, DialogRecord, Transition } from './types.js';
@@ -104,8 +105,15 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
       const pendingFinal = phase === 'offered' || phase === 'early';
       if (method === 'INVITE' && (pendingFinal || (record.incoming !== undefined))) {
         // §14.2: an INVITE while another is unanswered: 500 with Retry-After 0..10 s.
-        const retry = Math.floor((input.random ?? (() => randomInt(0, 10_001) / 10_000))() * 10);
-        reply(500, { headers: [['Retry-After', String(retry)]] });
+        reply(500, { headers: [['Retry-After', String(retryAfter0to10(input))]] });
+        return out.done();
+      }
+      if (pendingFinal && sdp !== undefined && sdp !== record.remoteSdp) {
+        // RFC 3311 §5.2: an offer in an UPDATE before the call is answered. While the INVITE's offer
+        // waits for its answer this is 500 with Retry-After; once it was answered in a reliable
+        // provisional, only the controller's answer to the INVITE could answer it, and it answers
+        // the INVITE instead: refused the same way, retried once the call is up.
+        reply(500, { headers: [['Retry-After', String(retryAfter0to10(input))]] });
         return out.done();
       }
       if (record.outgoing !== undefined && !record.outgoing.retryPending) {
@@ -121,7 +129,7 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
       if (sdp === undefined || sdp === record.remoteSdp) {
         // No new offer (a session refresh): answer at once with our current session.
         const headers: (readonly [string, string])[] = [['Contact', `<${record.localTarget}>`]];
-        if (record.timer !== undefined) headers.push(['Session-Expires', `${record.timer.interval};refresher=${record.timer.refresherParam}`]);
+        if (record.timer !== undefined) headers.push(...sessionTimerHeaders(record.timer));
         const body = method === 'INVITE' || sdp !== undefined ? record.localSdp : undefined;
         reply(200, { headers, sdp: body });
         if (method === 'INVITE') {
@@ -149,6 +157,11 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
       reply(501, { headers: [allowHeader(config)] });
       return out.done();
   }
+}
+
+/** A Retry-After of 0..10 s chosen at random (§14.2, RFC 3311 §5.2). */
+function retryAfter0to10(input: InDialogInput): number {
+  return Math.floor((input.random ?? (() => randomInt(0, 10_001) / 10_000))() * 10);
 }
 
 function onAck(out: Out, request: RequestView, now: number): Transition {

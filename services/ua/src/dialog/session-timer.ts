@@ -12,8 +12,8 @@ export type TimerNegotiation =
 
 /**
  * RFC 4028 §9: an interval below our Min-SE gets 422; otherwise the interval is the smaller of
- * ours and the peer's (never below either Min-SE); the refresher is the peer's choice, else the
- * UAC when it supports timers, else us.
+ * ours and the peer's (never below either Min-SE); the refresher is us when the UAC does not support
+ * timers, else the peer's choice, else the UAC.
  */
 export function negotiateSessionTimer(
   request: Pick<RequestView, 'sessionExpires' | 'minSE' | 'supported'>,
@@ -28,14 +28,33 @@ export function negotiateSessionTimer(
   const interval = Math.max(floor, asked === undefined ? preferred : Math.min(asked.delta, preferred));
   let refresherParam: 'uac' | 'uas';
   const peerChoice = asked?.refresher?.toLowerCase();
-  if (peerChoice === 'uac' || peerChoice === 'uas') refresherParam = peerChoice;
-  else refresherParam = peerSupports ? 'uac' : 'uas';
+  // §9: a UAC that does not support timers cannot refresh (a proxy may have asked for `uac`), and
+  // without Require: timer in our 2xx it would not even learn it should: we refresh.
+  if (!peerSupports) refresherParam = 'uas';
+  else if (peerChoice === 'uac' || peerChoice === 'uas') refresherParam = peerChoice;
+  else refresherParam = 'uac';
   return { kind: 'use', timer: { interval, refresherParam, refresher: refresherParam === 'uas' ? 'local' : 'remote', peerSupports } };
+}
+
+/**
+ * The refresher parameter as seen from one transaction (RFC 4028 §4, §7.4, §9): `uac` names the
+ * sender of that request, `uas` its receiver. So it depends on who sends the request, not on who
+ * sent the initial INVITE: when we refresh (`local`), our own re-INVITE/UPDATE says `uac` and our
+ * 2xx to the peer's says `uas`.
+ */
+export function refresherRole(timer: SessionTimer, we: 'uac' | 'uas'): 'uac' | 'uas' {
+  if (timer.refresher === 'local') return we;
+  return we === 'uac' ? 'uas' : 'uac';
+}
+
+/** Session-Expires for a request we send (we are the UAC of that transaction). */
+export function sessionExpiresForRequest(timer: SessionTimer): string {
+  return `${timer.interval};refresher=${refresherRole(timer, 'uac')}`;
 }
 
 /** Session-Expires (and Require: timer when the peer supports it) for our 2xx (RFC 4028 §9). */
 export function sessionTimerHeaders(timer: SessionTimer): Header[] {
-  const headers: Header[] = [['Session-Expires', `${timer.interval};refresher=${timer.refresherParam}`]];
+  const headers: Header[] = [['Session-Expires', `${timer.interval};refresher=${refresherRole(timer, 'uas')}`]];
   if (timer.peerSupports) headers.push(['Require', 'timer']);
   return headers;
 }

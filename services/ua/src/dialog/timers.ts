@@ -2,7 +2,7 @@
  * Timer expiries (the caller runs the timers the transitions arm, and hands each back here).
  */
 import { inDialogRequest, inviteResponse, Out, t2 } from './builders.js';
-import { reasonHeader, sendBye, sendOffer } from './commands.js';
+import { offerHeaders, reasonHeader, sendBye, sendOffer } from './commands.js';
 import { endCall } from './end-call.js';
 import type { DialogConfig, DialogRecord, TimerName, Transition } from './types.js';
 
@@ -69,7 +69,10 @@ export function handleTimer(config: DialogConfig, record: DialogRecord, name: Ti
       const cseq = record.localCseq + 1;
       out.set({ localCseq: cseq, outgoing: { ...outgoing, cseq, retryPending: false } }, now);
       out.requests.push(
-        inDialogRequest(out.rec, outgoing.method, cseq, outgoing.sdp === undefined ? {} : { body: { contentType: 'application/sdp', content: outgoing.sdp } }),
+        inDialogRequest(out.rec, outgoing.method, cseq, {
+          headers: offerHeaders(out.rec),
+          ...(outgoing.sdp === undefined ? {} : { body: { contentType: 'application/sdp', content: outgoing.sdp } }),
+        }),
       );
       break;
     }

@@ -139,7 +139,9 @@ export async function acceptPendingOffer(ctx: UaContext, call: string): Promise<
     (entry) => {
       const rec = entry.dialog;
       const sdp = rec.localSdp;
-      if (rec.incoming === undefined || rec.incoming.answered || sdp === undefined) return { kind: 'stop', result: undefined };
+      // Only a call that is up: before that, `answer` would answer the INVITE itself.
+      const up = rec.phase === 'answered' || rec.phase === 'confirmed';
+      if (!up || rec.incoming === undefined || rec.incoming.answered || sdp === undefined) return { kind: 'stop', result: undefined };
       const outcome = handleCommand(ctx.dialog, rec, { action: 'answer', sdp }, ctx.clock());
       if (!outcome.ok) return { kind: 'stop', result: undefined };
       return { kind: 'transition', transition: outcome.transition, result: undefined };

@@ -4,7 +4,7 @@
  */
 import type { SipRequest } from '@sipnats/sip-codec';
 import { canonicalAor } from '../registrar/aor.js';
-import { registerWithStore } from '../registrar/register-with-store.js';
+import { RegistrarConflictError, registerWithStore } from '../registrar/register-with-store.js';
 import { respond } from '../response.js';
 import type { RequestOrigin, UaContext } from './context.js';
 import { publishRegEvent } from './events.js';
@@ -53,13 +53,22 @@ export async function handleRegister(ctx: UaContext, req: SipRequest, origin: Re
     // The digest user registers its own AoR only (§10.3 step 4); the core checks it against To.
     if (decodeUser(req.to.uri.user) !== authenticatedUser) ctx.log.debug({ user: authenticatedUser }, 'digest user differs from To user');
   }
-  const outcome = await registerWithStore(ctx.bindings, ctx.registrar, {
-    request: req,
-    flow: origin.flow,
-    now,
-    toTag,
-    ...(authenticatedUser === undefined ? {} : { authenticatedUser }),
-  });
+  let outcome;
+  try {
+    outcome = await registerWithStore(ctx.bindings, ctx.registrar, {
+      request: req,
+      flow: origin.flow,
+      now,
+      toTag,
+      ...(authenticatedUser === undefined ? {} : { authenticatedUser }),
+    });
+  } catch (err) {
+    if (!(err instanceof RegistrarConflictError)) throw err;
+    // Other writers kept winning (a registration storm on one AoR): transient, so say when to retry.
+    ctx.log.warn({ err: err.message, callId: req.callId }, 'REGISTER gave up on a contended AoR');
+    reply(500, [['Retry-After', String(ctx.policy.retryAfter)]]);
+    return;
+  }
   sendResponse(ctx, origin.instance, origin.txn, 'REGISTER', outcome.response);
   for (const ev of outcome.events) publishRegEvent(ctx, ev);
 }
