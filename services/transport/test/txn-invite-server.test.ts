@@ -135,12 +135,30 @@ describe('txn INVITE server (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => {
     assertDrained(h);
   });
 
-  it('Proceeding is bounded by Timer C when the TU never answers', () => {
+  it('Proceeding is bounded by Timer C: with no final response from the TU the caller gets 408, then the ACK ends it (§16.8, §17.2.1)', () => {
     const h = harness({ timers: { C: 60_000 } });
     const txn = receiveInvite(h);
-    h.clock.advance(60_000);
-    assert.equal(txn.state, InviteServerState.terminated);
+    h.clock.advance(59_999);
+    assert.equal(h.sent.length, 0);
+    h.clock.advance(1);
     assert.deepEqual(h.eventsOf('timeout').map((e) => e.timer), ['C']);
+    assert.equal(txn.state, InviteServerState.completed);
+    assert.equal(h.sent.length, 1);
+    const text = h.sent[0]?.text ?? '';
+    assert.equal(h.sent[0]?.line, 'SIP/2.0 408 Request Timeout');
+    assert.match(text, /\r\nTo: <sip:bob@example\.com>;tag=sn[A-Za-z0-9]+\r\n/);
+    assert.match(text, /\r\nCSeq: 1 INVITE\r\n/);
+    assert.match(text, /\r\nVia: SIP\/2\.0\/UDP 192\.0\.2\.10:5060;branch=z9hG4bK-s1\r\n/);
+    // A late final response from the TU no longer goes out; Timer G retransmits the 408 over UDP.
+    assert.equal(respond(h, txn, 486), 'bad-state');
+    h.clock.advance(500);
+    assert.equal(h.sent.length, 2);
+    assert.equal(h.sent[1]?.line, 'SIP/2.0 408 Request Timeout');
+    const tag = /;tag=(sn[A-Za-z0-9]+)/.exec(text)?.[1] ?? '';
+    const ack = h.layer.receiveRequest(request({ ...ACK, toTag: tag }), UDP);
+    assert.deepEqual(ack, { kind: 'ack', matched: 'non2xx' });
+    assert.equal(txn.state, InviteServerState.confirmed);
+    h.clock.advance(5000);
     assertDrained(h);
   });
 

@@ -11,6 +11,7 @@
  */
 import { ownedBytes } from './compact-request.js';
 import { transportError } from './errors.js';
+import { buildLocalFinal } from './messages.js';
 import { RespondOutcome, type Machine, type MachineHost } from './machine.js';
 import { TimerSet } from './timers.js';
 import type { Flow, TxnRequest } from './types.js';
@@ -56,7 +57,7 @@ export class InviteServerTxn implements Machine {
     this.flow = flow;
     this.#timers = new TimerSet(host.clock);
     this.#intervalG = host.timers.T1;
-    this.#timers.arm('C', host.timers.C, () => this.#onTimeout('C'));
+    this.#timers.arm('C', host.timers.C, () => this.#onTimerC());
   }
 
   get method(): string {
@@ -154,7 +155,18 @@ export class InviteServerTxn implements Machine {
     this.#timers.arm('G', this.#intervalG, () => this.#onTimerG());
   }
 
-  /** §17.2.1 Timer H (no ACK) and the Timer C bound (no final response from the TU). */
+  /**
+   * The Timer C bound: the TU gave no final response in time. The caller already has a 1xx and
+   * would wait forever, so the layer answers 408 itself (as a proxy does when its Timer C fires,
+   * §16.8) and the transaction goes on as after any final response (Completed: Timers G and H).
+   */
+  #onTimerC(): void {
+    this.#host.emit({ type: 'timeout', side: this.side, id: this.id, method: this.method, timer: 'C' });
+    const bytes = buildLocalFinal(this.request, 408, 'Request Timeout', `sn${this.id.replace(/[^A-Za-z0-9]/g, '')}`);
+    if (this.respond(408, bytes) !== RespondOutcome.sent) this.#terminate(TerminationReason.timeout);
+  }
+
+  /** §17.2.1 Timer H: no ACK for the final response. */
   #onTimeout(timer: string): void {
     this.#host.emit({ type: 'timeout', side: this.side, id: this.id, method: this.method, timer });
     this.#terminate(TerminationReason.timeout);

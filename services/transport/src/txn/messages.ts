@@ -30,6 +30,18 @@ export function buildTrying(req: TxnRequest): Uint8Array {
 }
 
 /**
+ * A final response the layer sends on its own, §8.2.6: Via(s), From, To with `toTag` added when
+ * the request's To has none (§8.2.6.2), Call-ID, CSeq, Content-Length 0.
+ */
+export function buildLocalFinal(req: TxnRequest, status: number, reason: string, toTag: string): Uint8Array {
+  const lines = [`SIP/2.0 ${status} ${reason}`];
+  for (const via of viaLines(req)) lines.push(`Via: ${via}`);
+  const to = req.to.tag === undefined ? `${req.to.raw};tag=${toTag}` : req.to.raw;
+  lines.push(`From: ${req.from.raw}`, `To: ${to}`, `Call-ID: ${req.callId}`, `CSeq: ${req.cseq.seq} ${req.cseq.method}`, 'Content-Length: 0');
+  return encoder.encode(lines.join(CRLF) + CRLF + CRLF);
+}
+
+/**
  * ACK for a non-2xx final response, §17.1.1.3: Request-URI, Call-ID, From and CSeq number of
  * the INVITE (method ACK), To of the response, the INVITE's top Via only, its Route headers,
  * Max-Forwards 70, no body.
