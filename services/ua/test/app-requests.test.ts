@@ -35,6 +35,16 @@ describe('ua app: out-of-dialog requests', () => {
     assert.ok(h.responses().length === 0);
   });
 
+  it('§8.2.1 a standard method the ua does not serve (SUBSCRIBE, MESSAGE) is 405 with Allow; an unknown one 501', async () => {
+    const h = harness();
+    await h.send(envelope(req('SUBSCRIBE', { callId: 'm1', fromTag: 'a' }, 1)));
+    await h.send(envelope(req('MESSAGE', { callId: 'm2', fromTag: 'a' }, 1)));
+    await h.send(envelope(req('FROBNICATE', { callId: 'm3', fromTag: 'a' }, 1)));
+    const rs = h.responses();
+    assert.deepEqual(rs.map((r) => r.msg.status), [405, 405, 501]);
+    for (const r of rs) assert.match(r.msg.getHeader('Allow') ?? '', /INVITE.*REGISTER/);
+  });
+
   it('Max-Forwards 0 is 483 Too Many Hops', async () => {
     const h = harness();
     const raw = sipText([
