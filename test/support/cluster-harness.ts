@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { CallEvent, CommandReply, decodeJson } from '@sipnats/contracts';
-import { startLocalCluster, type LocalCluster, type LocalClusterOptions, type ServiceNode, type ManagedChild } from '../../packages/cli/src/cluster/index.js';
+import { startLocalCluster, sumMetric, type LocalCluster, type LocalClusterOptions, type ServiceNode, type ManagedChild } from '../../packages/cli/src/cluster/index.js';
 import { freePort } from './ports.js';
 import { startSipp, type SippRun } from './sipp.js';
 
@@ -149,8 +149,11 @@ export function readCounts(dir: string): CallCounts {
   };
 }
 
-/** SIPp UAC running fault-call.xml: `calls` calls at `rate`/s, each `holdMs` long. */
-export async function startCallLoad(o: { remote: string; rate: number; calls: number; holdMs: number; service?: string; limit?: number; maxSeconds?: number }): Promise<CallLoad> {
+/**
+ * SIPp UAC running fault-call.xml: `calls` calls at `rate`/s, each `holdMs` long; at most `limit`
+ * at once (-l); a call waiting longer than `recvTimeoutMs` (default 12 s) for an answer fails.
+ */
+export async function startCallLoad(o: { remote: string; rate: number; calls: number; holdMs: number; service?: string; limit?: number; maxSeconds?: number; recvTimeoutMs?: number }): Promise<CallLoad> {
   const dir = mkdtempSync(join(tmpdir(), 'sipnats-fault-sipp-'));
   const timeoutMs = (o.maxSeconds ?? Math.ceil(o.calls / o.rate) + Math.ceil(o.holdMs / 1000) + 45) * 1000;
   const run = startSipp({
@@ -161,7 +164,7 @@ export async function startCallLoad(o: { remote: string; rate: number; calls: nu
     rate: o.rate,
     timeoutMs,
     cwd: dir,
-    args: ['-s', o.service ?? 'fault', '-d', String(o.holdMs), '-trace_counts', '-trace_stat', '-fd', '1', '-recv_timeout', '12000', '-trace_err', ...(o.limit === undefined ? [] : ['-l', String(o.limit)])],
+    args: ['-s', o.service ?? 'fault', '-d', String(o.holdMs), '-trace_counts', '-trace_stat', '-fd', '1', '-recv_timeout', String(o.recvTimeoutMs ?? 12_000), '-trace_err', ...(o.limit === undefined ? [] : ['-l', String(o.limit)])],
   });
   return {
     run,
@@ -188,6 +191,22 @@ export function formatCounts(label: string, c: CallCounts): string {
 
 export function rssMb(child: ManagedChild): number {
   return (child.rssBytes() ?? 0) / (1024 * 1024);
+}
+
+/**
+ * Sums of Prometheus counters over `nodes` (each name summed over every series of every node);
+ * a node whose /metrics does not answer counts 0 (use `running` to tell a dead one).
+ */
+export async function scrapeSums(nodes: readonly ServiceNode[], names: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>(names.map((n) => [n, 0]));
+  await Promise.all(
+    nodes.map(async (node) => {
+      const r = await node.http('/metrics', 5000);
+      if (r === undefined || r.status !== 200) return;
+      for (const n of names) out.set(n, (out.get(n) ?? 0) + sumMetric(r.body, n));
+    }),
+  );
+  return out;
 }
 
 /** Last log lines of services, for a failure message. */

@@ -3,7 +3,7 @@
  * validated against a TypeBox schema, and updates are compare-and-set on the entry revision.
  * (nats-server 2.9 has no per-message TTL: expiry is the bucket's `ttlMs`, or tracked in the value.)
  */
-import { jetstream, JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { decodeJson, encodeJson } from '@sipnats/contracts';
@@ -27,6 +27,14 @@ export interface OpenKvOptions {
   description?: string;
   /** Stream storage when the bucket is created: `file` (default, survives a server restart) or `memory`. */
   storage?: 'file' | 'memory';
+  /**
+   * Let any replica answer reads (JetStream "direct get"). Off by default: a replica can lag the
+   * leader, so with several replicas a value one instance just wrote may read as missing on another
+   * (a BYE answered 481 for a call that exists). sipnats state is read-modify-write across
+   * instances, so reads go through the stream leader; turn this on only for read-mostly buckets
+   * where a stale read is harmless.
+   */
+  allowDirect?: boolean;
 }
 
 /** Opens the bucket, creating it when missing (idempotent; concurrent creators agree). */
@@ -36,12 +44,22 @@ export async function openKv(bus: Pick<Bus, 'nc'>, o: OpenKvOptions): Promise<KV
     history: o.history ?? 1,
     replicas: o.replicas ?? 1,
     maxValueSize: o.maxValueSize ?? 65_536,
+    allow_direct: o.allowDirect ?? false,
   };
   if (o.ttlMs !== undefined) opts.ttl = o.ttlMs;
   if (o.maxBytes !== undefined) opts.max_bytes = o.maxBytes;
   if (o.description !== undefined) opts.description = o.description;
   if (o.storage !== undefined) opts.storage = o.storage === 'memory' ? StorageType.Memory : StorageType.File;
-  return new Kvm(jetstream(bus.nc)).create(o.bucket, opts);
+  const kv = await new Kvm(jetstream(bus.nc)).create(o.bucket, opts);
+  // A bucket made earlier (or by another version) keeps its own allow_direct on open: bring it in
+  // line, since the setting decides whether reads can be stale.
+  const status = await kv.status();
+  if (status.streamInfo.config.allow_direct !== opts.allow_direct) {
+    const jsm = await jetstreamManager(bus.nc);
+    await jsm.streams.update(status.streamInfo.config.name, { allow_direct: opts.allow_direct ?? false });
+    return new Kvm(jetstream(bus.nc)).open(o.bucket);
+  }
+  return kv;
 }
 
 export interface KvValue<T> {

@@ -54,6 +54,19 @@ describe('bus: against the shared nats-server', () => {
     await assert.rejects(openKv(bus, { bucket: 'bad.name' }), (e: unknown) => e instanceof BusError && e.code === BUS_ERROR.kvKey);
   });
 
+  it('openKv reads through the stream leader by default (no direct get), and brings an existing bucket in line', async () => {
+    const name = bucket();
+    const direct = async (o: { allowDirect?: boolean }): Promise<boolean | undefined> =>
+      (await (await openKv(bus, { bucket: name, ...o })).status()).streamInfo.config.allow_direct;
+    // Made by an older version (or an operator) with direct gets on…
+    assert.equal(await direct({ allowDirect: true }), true);
+    // …opened by this version: replicas may lag the leader, so direct gets go off.
+    assert.equal(await direct({}), false);
+    const kv = await openKv(bus, { bucket: name });
+    await kv.put('k', 'v');
+    assert.equal((await kv.get('k'))?.string(), 'v');
+  });
+
   it('typed JSON: create, get, replace with compare-and-set, delete', async () => {
     const kv = await openKv(bus, { bucket: bucket() });
     assert.equal(await kvGetJson(kv, 'c', Counter), null);

@@ -53,20 +53,23 @@ export function isSimpleSipUri(b: Uint8Array, s: number, e: number): boolean {
   }
   if (at === rs || (at > rs && b[rs] === 0x3a)) return false;
   const hp = at < 0 ? rs : at + 1;
-  let semi = e;
-  for (let j = hp; j < e; j++) {
-    const c = b[j];
-    if (c === 0x3f) return false; // URI headers: general path
-    if (c === 0x3b && semi === e) semi = j;
+  // hostport ends at the first ';' (or the end). A '?' after the userinfo (URI headers) sends
+  // the value to the general path: the host and port checks refuse it, and so do the parameter
+  // loop's name and value scans, so no separate pass looks for it.
+  let semi = hp;
+  let colon = -1;
+  for (; semi < e; semi++) {
+    const c = b[semi];
+    if (c === 0x3b) break;
+    if (c === 0x3a && colon < 0) colon = semi;
   }
-  // hostport
-  let hostEnd = semi;
+  let hostEnd: number;
   if (b[hp] === 0x5b) {
     for (hostEnd = hp; hostEnd < semi && b[hostEnd] !== 0x5d; hostEnd++);
     if (hostEnd >= semi) return false;
     hostEnd++;
   } else {
-    for (hostEnd = hp; hostEnd < semi && b[hostEnd] !== 0x3a; hostEnd++);
+    hostEnd = colon < 0 ? semi : colon;
   }
   if (hostKindCode(b, hp, hostEnd) < 0) return false;
   if (hostEnd < semi) {
@@ -87,7 +90,10 @@ export function isSimpleSipUri(b: Uint8Array, s: number, e: number): boolean {
     if (i === ns) return false;
     if (i < e && b[i] === 0x3d) {
       const vs = ++i;
-      while (i < e && is(b, i, 4)) i++;
+      while (i < e && is(b, i, 4)) {
+        if (b[i] === 0x3f) return false;
+        i++;
+      }
       if (i === vs) return false;
     }
   }

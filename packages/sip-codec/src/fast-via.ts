@@ -204,7 +204,7 @@ export function buildTopVia(b: Buffer, s: number, f: readonly number[], o: numbe
   return new FastVia(b, s, f, o);
 }
 
-const scratch: number[] = new Array<number>(VIA_SLOTS).fill(0);
+const scratch: number[] = Array.from({ length: VIA_SLOTS }, () => 0);
 
 /** scanTopVia then buildTopVia: the fast path on its own (undefined when it does not apply). */
 export function fastTopVia(b: Buffer, s: number, e: number): Via | undefined {

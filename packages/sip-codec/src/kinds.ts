@@ -6,18 +6,23 @@ import type { MessageLayout } from './header-store.js';
 import { MessageImpl } from './message.js';
 import { fail } from './scan.js';
 import type { SipRequest, SipResponse, SipUri } from './types.js';
+import { utf8 } from './raw-headers.js';
 import { parseUri } from './uri.js';
 
 export class RequestImpl extends MessageImpl implements SipRequest {
   readonly kind = 'request' as const;
   readonly method: string;
-  private uriText: string;
+  /** Decoded from the input bytes [uriStart, uriEnd) on first read. */
+  private uriText: string | undefined;
+  private readonly uriStart: number;
+  private readonly uriEnd: number;
   private uriParsed: SipUri | undefined;
 
-  constructor(layout: MessageLayout, method: string, uri: string) {
+  constructor(layout: MessageLayout, method: string, uriStart: number, uriEnd: number) {
     super(layout);
     this.method = method;
-    this.uriText = uri;
+    this.uriStart = uriStart;
+    this.uriEnd = uriEnd;
   }
 
   protected override requestMethod(): string {
@@ -25,11 +30,12 @@ export class RequestImpl extends MessageImpl implements SipRequest {
   }
 
   get uri(): string {
+    this.uriText ??= utf8(this.layout.buf, this.uriStart, this.uriEnd);
     return this.uriText;
   }
 
   get requestUri(): SipUri {
-    this.uriParsed ??= parseUri(this.uriText);
+    this.uriParsed ??= parseUri(this.uri);
     return this.uriParsed;
   }
 

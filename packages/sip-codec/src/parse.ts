@@ -48,8 +48,17 @@ export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The header table under construction, reused; each message gets a copy of its part. */
-const scratch: HeaderTable = new Array<number>(64 * HS).fill(0);
+/**
+ * The header table under construction, reused; each message gets a copy of its part. Made with
+ * Array.from, not `new Array(n).fill(0)`, so that V8 keeps it (and the copies) packed, not holey:
+ * reads of a holey array check for holes.
+ */
+const scratch: HeaderTable = Array.from({ length: 64 * HS }, () => 0);
+/**
+ * By header id Via (1) .. Content-Length (7), contiguous in H: table index of the header's first line, or -1;
+ * filled by the line loop so that the checks after it need not walk the table again.
+ */
+const first: number[] = Array.from({ length: H.CONTENT_LENGTH + 1 }, () => -1);
 
 type Kind = 'request' | 'response' | undefined;
 
@@ -87,7 +96,8 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
   // ---- start line ---------------------------------------------------------------------------
   let kind: Kind;
   let method = '';
-  let uri = '';
+  let uriStart = 0;
+  let uriEnd = 0;
   let status = 0;
   let reason = '';
   let methodEnd = 0;
@@ -134,7 +144,8 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
     if (!checkUri(buf, us, ue)) throw err(SipErrorCode.REQUEST_URI, 'Request-URI is not a URI', us, kind);
     method = methodName(buf, p, m);
     methodEnd = m;
-    uri = utf8(buf, us, ue);
+    uriStart = us;
+    uriEnd = ue;
   }
   const startLineEnd = nl + 1;
   if (cr >= 0 && cr < nl) {
@@ -149,6 +160,10 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
   let blankStart = -1;
   let bodyStart = end;
   const maxSlots = opt.maxHeaders * HS;
+  for (let k = H.VIA; k <= H.CONTENT_LENGTH; k++) first[k] = -1;
+  // Whether one of From..Max-Forwards, or Content-Length, occurs more than once (Via may repeat).
+  let repeated = false;
+  let lengthRepeated = false;
   for (;;) {
     if (p >= end) {
       if (opt.transport === 'stream') throw err(SipErrorCode.HEADER_UNTERMINATED, 'header section does not end with an empty line', p, kind);
@@ -188,10 +203,11 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
       p = nl + 1;
       continue;
     }
+    // buf[le] is the line's CR or LF, which ends both scans without a bound check.
     let q = p;
-    while (q < le && TOKEN[buf[q] as number] === 1) q++;
+    while (TOKEN[buf[q] as number] === 1) q++;
     const nameEnd = q;
-    while (q < le && (buf[q] === SP || buf[q] === HT)) q++;
+    while (buf[q] === SP || buf[q] === HT) q++;
     if (nameEnd === p || q >= le || buf[q] !== 0x3a) {
       throw err(SipErrorCode.HEADER_SYNTAX, `malformed header line "${latin1(buf, p, Math.min(le, p + 32))}"`, p, kind);
     }
@@ -207,7 +223,13 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
     scratch[o + VALUE_START] = q;
     scratch[o + VALUE_END] = ve;
     scratch[o + LINE_END] = nl + 1;
-    scratch[o + ID_FLAGS] = headerIdFromBytes(buf, p, nameEnd);
+    const id = headerIdFromBytes(buf, p, nameEnd);
+    scratch[o + ID_FLAGS] = id;
+    if (id !== H.OTHER && id <= H.CONTENT_LENGTH) {
+      if (first[id] === -1) first[id] = count;
+      else if (id === H.CONTENT_LENGTH) lengthRepeated = true;
+      else if (id !== H.VIA) repeated = true;
+    }
     count++;
     p = nl + 1;
   }
@@ -215,7 +237,9 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
 
   // ---- Content-Length and body --------------------------------------------------------------
   let contentLength: number | undefined;
-  for (let i = 0; i < count; i++) {
+  const firstLength = first[H.CONTENT_LENGTH] as number;
+  const lengthsEnd = firstLength < 0 ? 0 : lengthRepeated ? count : firstLength + 1;
+  for (let i = Math.max(firstLength, 0); i < lengthsEnd; i++) {
     const o = i * HS;
     if (((h[o + ID_FLAGS] as number) & ID_MASK) !== H.CONTENT_LENGTH) continue;
     const v = contentLengthValue(buf, h, i);
@@ -240,11 +264,11 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
 
   let eager: number[] | null = null;
   if (opt.validate) {
-    validateHeaders(buf, h, count, kind, start, methodEnd, blankStart);
+    validateHeaders(buf, h, count, kind, start, methodEnd, blankStart, first, repeated);
     eager = found.slice();
   }
   const layout: MessageLayout = { buf, start, startLineEnd, h, count, blankStart, bodyStart, bodyEnd, contentLength, eager };
-  return kind === 'request' ? new RequestImpl(layout, method, uri) : new ResponseImpl(layout, status, reason);
+  return kind === 'request' ? new RequestImpl(layout, method, uriStart, uriEnd) : new ResponseImpl(layout, status, reason);
 }
 
 /** Content-Length value of header i: the number, or -1 when it is not 1*DIGIT. */

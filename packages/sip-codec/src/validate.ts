@@ -31,7 +31,7 @@ export const E = {
 } as const;
 
 /** The result of the last validateHeaders call (module-level: no allocation per message). */
-export const found: number[] = new Array<number>(E.SIZE).fill(0);
+export const found: number[] = Array.from({ length: E.SIZE }, () => 0);
 
 function err(code: SipParseError['code'], message: string, offset: number, kind: Kind): SipParseError {
   return new SipParseError(code, message, { offset, messageKind: kind });
@@ -49,18 +49,13 @@ function sameValue(buf: Buffer, h: HeaderTable, a: number, b: number): boolean {
   return true;
 }
 
-/**
- * Checks the headers of a parsed header table and fills `found` (see E). `methodStart/End` are the
- * request method's bytes (unused for responses); `blankStart` is where a missing header is
- * reported.
- */
-export function validateHeaders(buf: Buffer, h: HeaderTable, count: number, kind: Kind, methodStart: number, methodEnd: number, blankStart: number): void {
-  let via = -1, from = -1, to = -1, callId = -1, cseq = -1, maxFwd = -1;
+/** Refuses a second From, To, Call-ID, CSeq or Max-Forwards whose value differs from the first. */
+function checkDuplicates(buf: Buffer, h: HeaderTable, count: number, kind: Kind): void {
+  let from = -1, to = -1, callId = -1, cseq = -1, maxFwd = -1;
   for (let i = 0; i < count; i++) {
     const id = (h[i * HS + ID_FLAGS] as number) & ID_MASK;
     let first: number;
     switch (id) {
-      case H.VIA: if (via < 0) via = i; continue;
       case H.FROM: first = from; if (from < 0) from = i; break;
       case H.TO: first = to; if (to < 0) to = i; break;
       case H.CALL_ID: first = callId; if (callId < 0) callId = i; break;
@@ -73,6 +68,23 @@ export function validateHeaders(buf: Buffer, h: HeaderTable, count: number, kind
       throw err(SipErrorCode.DUPLICATE_HEADER, `${latin1(buf, ls, h[i * HS + NAME_END] as number)} appears more than once`, ls, kind);
     }
   }
+}
+
+/**
+ * Checks the headers of a parsed header table and fills `found` (see E). `methodStart/End` are the
+ * request method's bytes (unused for responses); `blankStart` is where a missing header is
+ * reported. `first` holds, by header id (Via..Max-Forwards), the table index of the header's
+ * first line or -1, as the parser recorded it; `repeated` says whether one of From..Max-Forwards
+ * occurs more than once, in which case the table is walked again to compare the copies.
+ */
+export function validateHeaders(
+  buf: Buffer, h: HeaderTable, count: number, kind: Kind, methodStart: number, methodEnd: number, blankStart: number,
+  first: readonly number[], repeated: boolean,
+): void {
+  const via = first[H.VIA] as number, from = first[H.FROM] as number, to = first[H.TO] as number;
+  const callId = first[H.CALL_ID] as number, cseq = first[H.CSEQ] as number, maxFwd = first[H.MAX_FORWARDS] as number;
+  if (repeated) checkDuplicates(buf, h, count, kind);
+
   const missing = via < 0 ? 'Via' : from < 0 ? 'From' : to < 0 ? 'To' : callId < 0 ? 'Call-ID' : cseq < 0 ? 'CSeq' : '';
   if (missing !== '') throw err(SipErrorCode.MISSING_HEADER, `missing ${missing} header`, blankStart, kind);
   // Top Via, From, To: the fast path's scan, when it accepts, proves the value valid (it accepts
