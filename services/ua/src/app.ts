@@ -30,11 +30,14 @@ import type { Messaging, MessagingSubscription } from './runtime/messaging.js';
 import { RegistrationSweep, type RegistrationSweepOptions } from './runtime/registration-sweep.js';
 import { LANE, WorkQueue } from './runtime/work-queue.js';
 import type { CallStore } from './store/call-store.js';
+import type { UacStore } from './store/uac-store.js';
 
 export interface UaDeps {
   readonly config: UaConfig;
   readonly messaging: Messaging;
   readonly calls: CallStore;
+  /** Outbound calls around their INVITE transaction (`uac.<call>` in the calls bucket). */
+  readonly uacs: UacStore;
   readonly bindings: BindingStore;
   /** Listing access to the bindings for the expiry sweep (absent: no sweep, e.g. unit tests). */
   readonly bindingSweepStore?: RegistrationSweepOptions['store'];
@@ -128,6 +131,7 @@ export function build(deps: UaDeps): UaApp {
     messaging,
     clients,
     calls: deps.calls,
+    uacs: deps.uacs,
     bindings: deps.bindings,
     auth,
     registrar: {

@@ -22,6 +22,7 @@ import { KvBindingStore } from './store/kv-binding-store.js';
 import { ChainedCredentialStore, isUserCredentials, KvCredentialStore } from './store/kv-credential-store.js';
 import { isNonceCountValue, KvNonceCountStore, type NonceCountValue } from './store/kv-nonce-count-store.js';
 import { KvRecords } from './store/kv-records.js';
+import { isUacEntry, KvUacStore, type UacEntry } from './store/uac-store.js';
 
 const VERSION = '0.1.0';
 
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   const bindingRecords = new KvRecords<BindingSet>({ kv: bindingsKv, bucket: config.bindingsBucket, guard: KvBindingStore.guard, timeoutMs, observe });
   const bindings = new KvBindingStore(bindingRecords);
   const calls = new KvCallStore(new KvRecords<CallsValue>({ kv: callsKv, bucket: config.callsBucket, guard: isCallsValue, timeoutMs, observe }));
+  const uacs = new KvUacStore(new KvRecords<UacEntry>({ kv: callsKv, bucket: config.callsBucket, guard: isUacEntry, timeoutMs, observe }));
   const nonceCounts = new KvNonceCountStore(new KvRecords<NonceCountValue>({ kv: noncesKv, bucket: config.noncesBucket, guard: isNonceCountValue, timeoutMs, observe }));
 
   const credentialStores: CredentialStore[] = [];
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     config,
     messaging: natsMessaging(bus.nc, () => bus.connected),
     calls,
+    uacs,
     bindings,
     bindingSweepStore: bindings,
     nonceCounts,

@@ -10,11 +10,12 @@ import { handleCommand, type CommandOutcome, type DialogCommand } from '../dialo
 import { isUnavailable } from '../errors.js';
 import { runStep } from '../handlers/call-runner.js';
 import type { UaContext } from '../handlers/context.js';
+import { originate, uacCommand } from '../handlers/outbound-call.js';
 import { responseFeeder } from '../handlers/in-dialog.js';
 import type { InMessage } from '../runtime/messaging.js';
 
-/** Actions this ua carries out; the others (UAC side) are refused with INVALID. */
-const SUPPORTED_ACTIONS: ReadonlySet<CallAction> = new Set<CallAction>(['ring', 'answer', 'reject', 'redirect', 'hangup', 'info', 'update']);
+/** Actions this ua carries out on a call; `originate` starts one; the others are refused with INVALID. */
+const SUPPORTED_ACTIONS: ReadonlySet<CallAction> = new Set<CallAction>(['ring', 'answer', 'reject', 'redirect', 'hangup', 'info', 'update', 'originate']);
 
 function reply(ok: true, call: string, status?: number): CommandReply;
 function reply(ok: false, call: string | undefined, status: undefined, code: ReplyCode, error: string): CommandReply;
@@ -44,8 +45,12 @@ export async function executeCommand(ctx: UaContext, subject: string, data: Uint
     return reply(false, command.call, undefined, REPLY_CODE.INVALID, `action ${command.action} does not match the subject (${action})`);
   }
   if (!SUPPORTED_ACTIONS.has(action)) return reply(false, command.call, undefined, REPLY_CODE.INVALID, `action ${action} is not supported by this ua`);
-  const dialogCommand = command as DialogCommand;
   try {
+    if (command.action === 'originate') {
+      const r = await originate(ctx, command);
+      return r.ok ? reply(true, command.call) : reply(false, command.call, undefined, r.code, r.error);
+    }
+    const dialogCommand = command as DialogCommand;
     const outcome = await runStep<CommandOutcome>(
       ctx,
       command.call,
@@ -56,7 +61,12 @@ export async function executeCommand(ctx: UaContext, subject: string, data: Uint
       },
       { onResponse: responseFeeder(ctx) },
     );
-    if (outcome.kind === 'not-found') return reply(false, command.call, undefined, REPLY_CODE.NOT_FOUND, `no call ${command.call}`);
+    if (outcome.kind === 'not-found') {
+      // An outbound call before its 2xx lives in the UAC entry (hangup there = CANCEL).
+      const r = await uacCommand(ctx, command.call, dialogCommand);
+      if (r === undefined) return reply(false, command.call, undefined, REPLY_CODE.NOT_FOUND, `no call ${command.call}`);
+      return r.ok ? reply(true, command.call, r.status) : reply(false, command.call, undefined, r.code, r.error);
+    }
     if (outcome.kind === 'conflict') return reply(false, command.call, undefined, REPLY_CODE.CONFLICT, 'the call kept changing; try again');
     const r = outcome.result;
     if (!r.ok) return reply(false, command.call, undefined, r.code, r.error);

@@ -13,6 +13,7 @@ import type { RegistrarConfig } from '../registrar/registrar.js';
 import type { ClientTransactions } from '../runtime/client-transactions.js';
 import type { Messaging } from '../runtime/messaging.js';
 import type { CallStore } from '../store/call-store.js';
+import type { UacStore } from '../store/uac-store.js';
 
 export interface UaPolicy {
   /** Seconds in Retry-After of a 503. */
@@ -30,6 +31,8 @@ export interface UaContext {
   readonly messaging: Messaging;
   readonly clients: ClientTransactions;
   readonly calls: CallStore;
+  /** Outbound calls (originate) around their INVITE transaction. */
+  readonly uacs: UacStore;
   readonly bindings: BindingStore;
   /** undefined: REGISTER is accepted without authentication. */
   readonly auth: DigestAuthenticator | undefined;
