@@ -19,6 +19,7 @@ import type { NonceCountStore } from './auth/nonce-count-store.js';
 import type { UaConfig } from './config.js';
 import { busyReply, handleCommandMessage } from './control/commands.js';
 import type { DialogConfig } from './dialog/types.js';
+import { reactToBridgeEvents } from './handlers/bridge.js';
 import type { UaContext } from './handlers/context.js';
 import { decodeEnvelope, handleEnvelope, serviceUnavailable } from './handlers/dispatch.js';
 import type { UaMetrics } from './ops/metrics.js';
@@ -148,6 +149,7 @@ export function build(deps: UaDeps): UaApp {
     log,
     metrics,
     scheduleLocal: (call, at) => timers.schedule(call, at),
+    bridgeEvents: (source, events) => reactToBridgeEvents(ctx, source, events),
   };
   let lastCallSample = Number.NEGATIVE_INFINITY;
   const registrationSweep =

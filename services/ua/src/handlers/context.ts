@@ -14,6 +14,7 @@ import type { ClientTransactions } from '../runtime/client-transactions.js';
 import type { Messaging } from '../runtime/messaging.js';
 import type { CallStore } from '../store/call-store.js';
 import type { UacStore } from '../store/uac-store.js';
+import type { UacEvent } from '../uac/types.js';
 
 export interface UaPolicy {
   /** Seconds in Retry-After of a 503. */
@@ -43,8 +44,17 @@ export interface UaContext {
   readonly random: RandomSource;
   readonly log: Logger;
   readonly metrics: UaMetrics;
+  /** Events of a bridged call or of one of its legs (B2BUA reactions, see handlers/bridge.ts). */
+  readonly bridgeEvents?: (source: BridgeSource, events: readonly UacEvent[]) => void;
   /** Arms a local timer for a call (precise firing; the KV sweep is the safety net). */
   readonly scheduleLocal: (call: string, at: number) => void;
+}
+
+/** A call taking part in a bridge: the inbound call (`bridge`) or a leg (`bridgeOf`). */
+export interface BridgeSource {
+  readonly call: string;
+  readonly bridgeOf?: string;
+  readonly legs?: readonly string[];
 }
 
 /** Where a request came from: the envelope fields handlers need. */

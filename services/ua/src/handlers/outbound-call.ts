@@ -15,7 +15,7 @@
  *   the session timers are served by any instance exactly as for inbound calls.
  * - Ring and cancel timeouts are local timers of the instance that armed them.
  */
-import { REPLY_CODE, type OriginateCommand, type ReplyCode, type ResponseEnvelope } from '@sipnats/contracts';
+import { REPLY_CODE, type FlowRef, type OriginateCommand, type ReplyCode, type ResponseEnvelope } from '@sipnats/contracts';
 import { fromBase64 } from '@sipnats/contracts';
 import { parseMessage, parseNameAddr, type SipResponse } from '@sipnats/sip-codec';
 import { t1 } from '../dialog/builders.js';
@@ -59,18 +59,50 @@ function requestUriOf(cmd: OriginateCommand): string {
 export async function originate(ctx: UaContext, cmd: OriginateCommand): Promise<UacOutcome> {
   if (cmd.sdp === undefined) return { ok: false, code: REPLY_CODE.INVALID, error: 'originate needs an SDP offer (late offer is not supported)' };
   if ((await ctx.calls.get(cmd.call)) !== undefined) return { ok: false, code: REPLY_CODE.CONFLICT, error: `call ${cmd.call} exists` };
+  const c = cmd.credentials;
+  return startLeg(ctx, {
+    call: cmd.call,
+    from: cmd.from,
+    to: cmd.to,
+    requestUri: requestUriOf(cmd),
+    sdp: cmd.sdp,
+    ...(cmd.headers === undefined ? {} : { headers: cmd.headers }),
+    ...(c === undefined ? {} : { credentials: { username: c.username, password: c.password, ...(c.realm === undefined ? {} : { realm: c.realm }) } }),
+    ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }),
+  });
+}
+
+/** One outbound INVITE leg: an originate, or a branch of a bridge. */
+export interface LegInput {
+  readonly call: string;
+  readonly from: string;
+  readonly to: string;
+  readonly requestUri: string;
+  readonly sdp: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly credentials?: { readonly username: string; readonly password: string; readonly realm?: string };
+  readonly timeoutMs?: number;
+  /** Pre-loaded route set (a registered contact's Path). */
+  readonly route?: readonly string[];
+  /** Send the INVITE through this transport instance (and this flow: a registered connection). */
+  readonly pin?: { readonly instance: string; readonly flow?: FlowRef };
+  /** The inbound call this leg is bridged to. */
+  readonly bridgeOf?: string;
+}
+
+export async function startLeg(ctx: UaContext, input: LegInput): Promise<UacOutcome> {
   let t: UacTransition;
   try {
-    const c = cmd.credentials;
     t = startOutboundCall(ctx.dialog, {
-      call: cmd.call,
-      from: cmd.from,
-      to: cmd.to,
-      requestUri: requestUriOf(cmd),
-      sdp: cmd.sdp,
-      ...(cmd.headers === undefined ? {} : { headers: cmd.headers }),
-      ...(c === undefined ? {} : { credentials: { username: c.username, password: c.password, ...(c.realm === undefined ? {} : { realm: c.realm }) } }),
-      ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }),
+      call: input.call,
+      from: input.from,
+      to: input.to,
+      requestUri: input.requestUri,
+      sdp: input.sdp,
+      ...(input.headers === undefined ? {} : { headers: input.headers }),
+      ...(input.credentials === undefined ? {} : { credentials: input.credentials }),
+      ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
+      ...(input.route === undefined ? {} : { route: input.route }),
       localContact: UAC_OWN_CONTACT,
       now: ctx.clock(),
       random: ctx.random,
@@ -79,9 +111,16 @@ export async function originate(ctx: UaContext, cmd: OriginateCommand): Promise<
     if (err instanceof UacError) return { ok: false, code: REPLY_CODE.INVALID, error: err.message };
     throw err;
   }
-  const before: UacEntry = { v: UAC_ENTRY_VERSION, uac: t.record, timers: {}, ...(cmd.headers === undefined ? {} : { headers: cmd.headers }) };
+  const before: UacEntry = {
+    v: UAC_ENTRY_VERSION,
+    uac: t.record,
+    timers: {},
+    ...(input.headers === undefined ? {} : { headers: input.headers }),
+    ...(input.bridgeOf === undefined ? {} : { bridgeOf: input.bridgeOf }),
+    ...(input.pin === undefined ? {} : { instance: input.pin.instance, ...(input.pin.flow === undefined ? {} : { flow: input.pin.flow, pinFlow: true }) }),
+  };
   const next = withTimers(before, t);
-  if ((await ctx.uacs.create(next)) === undefined) return { ok: false, code: REPLY_CODE.CONFLICT, error: `call ${cmd.call} exists` };
+  if ((await ctx.uacs.create(next)) === undefined) return { ok: false, code: REPLY_CODE.CONFLICT, error: `call ${input.call} exists` };
   await perform(ctx, before, next, t);
   return { ok: true };
 }
@@ -216,7 +255,8 @@ function send(ctx: UaContext, entry: UacEntry, req: UacRequest): void {
   };
   switch (req.purpose) {
     case 'invite':
-      ctx.clients.sendVia({ ...target, keepAfterFinal: true }, raw, inviteResponses(ctx, call, req.txnRef ?? inviteTxnRef(entry.uac)));
+      // Pinned to the instance of the first attempt (auth retry) or of the registered contact's flow.
+      ctx.clients.sendVia({ ...target, ...(entry.pinFlow === true ? pinned : entry.instance === undefined ? {} : { instance: entry.instance }), keepAfterFinal: true }, raw, inviteResponses(ctx, call, req.txnRef ?? inviteTxnRef(entry.uac)));
       return;
     case 'cancel':
       ctx.clients.sendVia({ ...target, ...(entry.instance === undefined ? {} : { instance: entry.instance }) }, raw, ignore);
@@ -241,6 +281,7 @@ async function perform(ctx: UaContext, before: UacEntry, after: UacEntry, t: Uac
   if (before.uac.phase !== 'confirmed' && record.phase === 'confirmed') await promote(ctx, after, t);
   const headers = after.headers === undefined ? undefined : { ...after.headers };
   for (const ev of t.events) publishCallEvent(ctx, eventDialog(record), ev, headers);
+  if (after.bridgeOf !== undefined && t.events.length > 0) ctx.bridgeEvents?.({ call: record.call, bridgeOf: after.bridgeOf }, t.events);
   scheduleTimers(ctx, after);
   if (record.phase === 'ended' || record.phase === 'confirmed') scheduleRemoval(ctx, record.call);
 }
@@ -261,6 +302,7 @@ async function promote(ctx: UaContext, entry: UacEntry, t: UacTransition): Promi
     inviteInstance: entry.instance,
     peerInstance: entry.instance,
     ...(entry.headers === undefined ? {} : { headers: entry.headers }),
+    ...(entry.bridgeOf === undefined ? {} : { bridgeOf: entry.bridgeOf }),
     timers: {},
   };
   const timers = t.timers.filter((s): s is TimerSpec => DIALOG_TIMERS.has(s.name));

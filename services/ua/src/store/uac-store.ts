@@ -25,6 +25,10 @@ export interface UacEntry {
   readonly via?: { readonly txnRef: string; readonly value: string };
   /** The originate command's X- headers, repeated in every event of the call. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The INVITE must use `flow` (a registered connection-oriented or RFC 5626 flow). */
+  readonly pinFlow?: boolean;
+  /** The inbound call this leg is bridged to (B2BUA). */
+  readonly bridgeOf?: string;
   /** Armed UAC timers: name → due time (ms since the epoch). */
   readonly timers: Readonly<Partial<Record<UacTimerName, number>>>;
 }
