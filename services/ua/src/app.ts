@@ -31,6 +31,10 @@ import type { Messaging, MessagingSubscription } from './runtime/messaging.js';
 import { RegistrationSweep, type RegistrationSweepOptions } from './runtime/registration-sweep.js';
 import { LANE, WorkQueue } from './runtime/work-queue.js';
 import type { CallStore } from './store/call-store.js';
+import { Failover, outTarget, TargetBlacklist } from './resolver/failover.js';
+import { SipResolver } from './resolver/resolver.js';
+import type { DnsPort } from './resolver/types.js';
+import { resolveTargets } from './handlers/targets.js';
 import type { UacStore } from './store/uac-store.js';
 
 export interface UaDeps {
@@ -50,6 +54,8 @@ export interface UaDeps {
   readonly random: RandomSource;
   readonly log: Logger;
   readonly metrics: UaMetrics;
+  /** DNS for RFC 3263 resolution of outbound targets (absent: the transport resolves names). */
+  readonly dns?: DnsPort;
 }
 
 export interface UaApp {
@@ -126,6 +132,8 @@ export function build(deps: UaDeps): UaApp {
     sweepBatch: 5000,
     submit: (job) => queue.offer(job),
   });
+  const resolver = deps.dns === undefined ? undefined : new SipResolver({ dns: deps.dns, clock: deps.clock, random: () => Buffer.from(deps.random(4)).readUInt32BE(0) / 0x1_0000_0000 });
+  const blacklist = new TargetBlacklist({ clock: deps.clock, ttlMs: config.targetBlacklist });
   const ctx: UaContext = {
     instance: config.instanceId,
     subjects,
@@ -150,6 +158,12 @@ export function build(deps: UaDeps): UaApp {
     metrics,
     scheduleLocal: (call, at) => timers.schedule(call, at),
     bridgeEvents: (source, events) => reactToBridgeEvents(ctx, source, events),
+    ...(resolver === undefined
+      ? {}
+      : {
+          resolveTargets: async (uri: string) => new Failover(await resolveTargets(resolver, uri), blacklist).candidates().map(outTarget),
+          targetFailed: (t) => blacklist.add({ transport: t.transport, address: t.host, port: t.port }),
+        }),
   };
   let lastCallSample = Number.NEGATIVE_INFINITY;
   const registrationSweep =

@@ -16,6 +16,7 @@ import { uaChecks, uaSettings } from './config.js';
 import type { BindingSet } from './registrar/binding.js';
 import { createOpsServer, listenOps } from '@sipnats/ops';
 import { createUaMetrics } from './ops/metrics.js';
+import { NodeDnsPort } from './resolver/node-dns.js';
 import { natsMessaging } from './runtime/messaging.js';
 import { isCallsValue, KvCallStore, type CallsValue } from './store/call-store.js';
 import { KvBindingStore } from './store/kv-binding-store.js';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     random: (n) => randomBytes(n),
     log,
     metrics,
+    dns: new NodeDnsPort(config.dnsServers === undefined ? {} : { servers: config.dnsServers }),
   });
 
   const service = await registerService(bus, {

@@ -14,7 +14,7 @@ import type { ClientTransactions } from '../runtime/client-transactions.js';
 import type { Messaging } from '../runtime/messaging.js';
 import type { CallStore } from '../store/call-store.js';
 import type { UacStore } from '../store/uac-store.js';
-import type { UacEvent } from '../uac/types.js';
+import type { UacEvent, UacTarget } from '../uac/types.js';
 
 export interface UaPolicy {
   /** Seconds in Retry-After of a 503. */
@@ -46,6 +46,10 @@ export interface UaContext {
   readonly metrics: UaMetrics;
   /** Events of a bridged call or of one of its legs (B2BUA reactions, see handlers/bridge.ts). */
   readonly bridgeEvents?: (source: BridgeSource, events: readonly UacEvent[]) => void;
+  /** RFC 3263 next hops of an outbound request's URI, healthy ones first (absent: the transport resolves). */
+  readonly resolveTargets?: (uri: string) => Promise<UacTarget[]>;
+  /** A next hop timed out or answered 503: tried last for a while. */
+  readonly targetFailed?: (target: UacTarget) => void;
   /** Arms a local timer for a call (precise firing; the KV sweep is the safety net). */
   readonly scheduleLocal: (call: string, at: number) => void;
 }

@@ -29,7 +29,7 @@ import { handleUacCommand, handleUacTimer } from '../uac/control.js';
 import { UacError } from '../uac/errors.js';
 import { handleUacLocalFinal, handleUacResponse } from '../uac/response.js';
 import { startOutboundCall } from '../uac/start.js';
-import type { UacRecord, UacRequest, UacTimerName, UacTransition } from '../uac/types.js';
+import type { UacRecord, UacRequest, UacTarget, UacTimerName, UacTransition } from '../uac/types.js';
 import { createCall } from './call-runner.js';
 import { requestWithoutOwnContact } from './contact.js';
 import type { UaContext } from './context.js';
@@ -91,6 +91,15 @@ export interface LegInput {
 }
 
 export async function startLeg(ctx: UaContext, input: LegInput): Promise<UacOutcome> {
+  let targets: UacTarget[] = [];
+  if (ctx.resolveTargets !== undefined && (input.route === undefined || input.route.length === 0) && input.pin === undefined) {
+    try {
+      targets = await ctx.resolveTargets(input.requestUri);
+    } catch (err) {
+      ctx.log.warn({ err, call: input.call }, 'outbound target not resolved');
+      return { ok: false, code: REPLY_CODE.INTERNAL, error: `cannot resolve ${input.requestUri.slice(0, 80)}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
   let t: UacTransition;
   try {
     t = startOutboundCall(ctx.dialog, {
@@ -103,6 +112,7 @@ export async function startLeg(ctx: UaContext, input: LegInput): Promise<UacOutc
       ...(input.credentials === undefined ? {} : { credentials: input.credentials }),
       ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
       ...(input.route === undefined ? {} : { route: input.route }),
+      ...(targets.length === 0 ? {} : { targets }),
       localContact: UAC_OWN_CONTACT,
       now: ctx.clock(),
       random: ctx.random,
@@ -271,6 +281,7 @@ function send(ctx: UaContext, entry: UacEntry, req: UacRequest): void {
 
 async function perform(ctx: UaContext, before: UacEntry, after: UacEntry, t: UacTransition): Promise<void> {
   const record = after.uac;
+  if (t.failedTarget !== undefined) ctx.targetFailed?.(t.failedTarget);
   for (const req of t.requests) {
     try {
       send(ctx, after, req);
