@@ -34,6 +34,8 @@ import type { CallStore } from './store/call-store.js';
 import { Failover, outTarget, TargetBlacklist } from './resolver/failover.js';
 import { SipResolver } from './resolver/resolver.js';
 import type { DnsPort } from './resolver/types.js';
+import type { TrunkConfig } from './outbound-reg/types.js';
+import { TrunkRegistrations } from './runtime/trunk-registrations.js';
 import { resolveTargets } from './handlers/targets.js';
 import type { UacStore } from './store/uac-store.js';
 
@@ -54,6 +56,8 @@ export interface UaDeps {
   readonly random: RandomSource;
   readonly log: Logger;
   readonly metrics: UaMetrics;
+  /** Trunks this instance registers with (SIPNATS_TRUNKS_FILE). */
+  readonly trunks?: readonly TrunkConfig[];
   /** DNS for RFC 3263 resolution of outbound targets (absent: the transport resolves names). */
   readonly dns?: DnsPort;
 }
@@ -64,6 +68,7 @@ export interface UaApp {
   readonly queue: WorkQueue;
   readonly timers: CallTimers;
   readonly registrationSweep: RegistrationSweep | undefined;
+  readonly trunkRegistrations: TrunkRegistrations | undefined;
   /** Subscribes and starts the sweeps. */
   start(): void;
   /** Stops taking new work and resolves when in-flight work finished (bounded by `timeoutMs`). */
@@ -185,6 +190,7 @@ export function build(deps: UaDeps): UaApp {
           },
         });
 
+  const trunkRegistrations = deps.trunks === undefined || deps.trunks.length === 0 ? undefined : new TrunkRegistrations({ ctx: () => ctx, trunks: deps.trunks });
   const subs: MessagingSubscription[] = [];
   const onRequest = (data: Uint8Array): void => {
     const env = decodeEnvelope(ctx, data);
@@ -198,6 +204,7 @@ export function build(deps: UaDeps): UaApp {
     queue,
     timers,
     registrationSweep,
+    trunkRegistrations,
     get draining() {
       return draining;
     },
@@ -214,6 +221,7 @@ export function build(deps: UaDeps): UaApp {
       );
       timers.start();
       registrationSweep?.start();
+      trunkRegistrations?.start();
       log.info({ prefix: subjects.prefix, queue: QUEUE.ua, auth: auth !== undefined }, 'ua serving');
     },
     async drain(timeoutMs) {
@@ -230,6 +238,7 @@ export function build(deps: UaDeps): UaApp {
       });
       await Promise.race([queue.close(), timeout]);
       clearTimeout(timer);
+      trunkRegistrations?.stop();
       clients.stop();
     },
   };

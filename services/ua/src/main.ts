@@ -17,6 +17,7 @@ import type { BindingSet } from './registrar/binding.js';
 import { createOpsServer, listenOps } from '@sipnats/ops';
 import { createUaMetrics } from './ops/metrics.js';
 import { NodeDnsPort } from './resolver/node-dns.js';
+import { loadTrunkFile } from './outbound-reg/trunk-file.js';
 import { natsMessaging } from './runtime/messaging.js';
 import { isCallsValue, KvCallStore, type CallsValue } from './store/call-store.js';
 import { KvBindingStore } from './store/kv-binding-store.js';
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     random: (n) => randomBytes(n),
     log,
     metrics,
+    ...(config.trunksFile === undefined ? {} : { trunks: await loadTrunkFile(config.trunksFile) }),
     dns: new NodeDnsPort(config.dnsServers === undefined ? {} : { servers: config.dnsServers }),
   });
 
