@@ -35,6 +35,7 @@ import { Failover, outTarget, TargetBlacklist } from './resolver/failover.js';
 import { SipResolver } from './resolver/resolver.js';
 import type { DnsPort } from './resolver/types.js';
 import type { TrunkConfig } from './outbound-reg/types.js';
+import type { StaticRoute } from './handlers/routes.js';
 import { TrunkRegistrations } from './runtime/trunk-registrations.js';
 import { resolveTargets } from './handlers/targets.js';
 import type { UacStore } from './store/uac-store.js';
@@ -56,6 +57,8 @@ export interface UaDeps {
   readonly random: RandomSource;
   readonly log: Logger;
   readonly metrics: UaMetrics;
+  /** Static routes of the bridge (SIPNATS_ROUTES_FILE). */
+  readonly routes?: readonly StaticRoute[];
   /** Trunks this instance registers with (SIPNATS_TRUNKS_FILE). */
   readonly trunks?: readonly TrunkConfig[];
   /** DNS for RFC 3263 resolution of outbound targets (absent: the transport resolves names). */
@@ -163,6 +166,8 @@ export function build(deps: UaDeps): UaApp {
     metrics,
     scheduleLocal: (call, at) => timers.schedule(call, at),
     bridgeEvents: (source, events) => reactToBridgeEvents(ctx, source, events),
+    ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+    autoBridge: config.routing === 'bridge',
     ...(resolver === undefined
       ? {}
       : {

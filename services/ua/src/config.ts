@@ -109,6 +109,15 @@ export const uaSettings = {
     optional: true,
     secret: true,
   }),
+  routesFile: setting.file('SIPNATS_ROUTES_FILE', {
+    doc: 'Static routes of the bridge for users that are not registered: JSON `{ "routes": [{ prefix, target ({user} replaced), username?, password?, realm? }] }`.',
+    optional: true,
+    secret: true,
+  }),
+  routing: setting.oneOf('SIPNATS_ROUTING', ['controller', 'bridge'] as const, {
+    doc: 'Inbound calls: `controller` offers them to controllers; `bridge` also bridges each one at once (registered user, else static route, else 404).',
+    default: 'controller',
+  }),
   dnsServers: setting.list('SIPNATS_DNS_SERVERS', { doc: 'DNS servers for RFC 3263 resolution of outbound targets (`ip` or `ip:port`; empty: the system ones).', optional: true }),
   targetBlacklist: setting.duration('SIPNATS_TARGET_BLACKLIST', {
     doc: 'How long a next hop that timed out or answered 503 is tried last (RFC 3263 §4.3).',

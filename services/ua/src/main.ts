@@ -18,6 +18,7 @@ import { createOpsServer, listenOps } from '@sipnats/ops';
 import { createUaMetrics } from './ops/metrics.js';
 import { NodeDnsPort } from './resolver/node-dns.js';
 import { loadTrunkFile } from './outbound-reg/trunk-file.js';
+import { loadRouteFile } from './handlers/routes.js';
 import { natsMessaging } from './runtime/messaging.js';
 import { isCallsValue, KvCallStore, type CallsValue } from './store/call-store.js';
 import { KvBindingStore } from './store/kv-binding-store.js';
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     random: (n) => randomBytes(n),
     log,
     metrics,
+    ...(config.routesFile === undefined ? {} : { routes: await loadRouteFile(config.routesFile) }),
     ...(config.trunksFile === undefined ? {} : { trunks: await loadTrunkFile(config.trunksFile) }),
     dns: new NodeDnsPort(config.dnsServers === undefined ? {} : { servers: config.dnsServers }),
   });

@@ -28,6 +28,7 @@ import { runStep } from './call-runner.js';
 import type { BridgeSource, UaContext } from './context.js';
 import { responseFeeder } from './in-dialog.js';
 import { startLeg, type LegInput, type UacOutcome } from './outbound-call.js';
+import { matchRoute } from './routes.js';
 
 /** Legs of one bridge at most (contacts of an AoR are bounded by the registrar too). */
 export const MAX_LEGS = 16;
@@ -43,6 +44,7 @@ interface LegTarget {
   readonly requestUri: string;
   readonly route: readonly string[];
   readonly pin?: LegInput['pin'];
+  readonly credentials?: LegInput['credentials'];
 }
 
 const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
@@ -53,7 +55,7 @@ function flowRef(f: Flow): FlowRef | undefined {
   return { instance: f.instance, transport: f.transport as FlowRef['transport'], local: f.local, remote: f.remote, id: f.id, ...(f.token === undefined ? {} : { token: f.token }) };
 }
 
-async function targetsOf(ctx: UaContext, target: string): Promise<LegTarget[] | undefined> {
+async function targetsOf(ctx: UaContext, target: string, explicit: boolean): Promise<LegTarget[] | undefined> {
   let uri;
   try {
     uri = parseUri(target);
@@ -63,7 +65,14 @@ async function targetsOf(ctx: UaContext, target: string): Promise<LegTarget[] | 
   const aor = canonicalAor(uri);
   const set = aor === undefined ? undefined : await ctx.bindings.get(aor);
   const contacts = locate(set?.value, ctx.clock()).slice(0, MAX_LEGS);
-  if (contacts.length === 0) return [{ requestUri: target, route: [] }];
+  if (contacts.length === 0) {
+    const routed = ctx.routes === undefined || uri.user === undefined ? undefined : matchRoute(ctx.routes, uri.user);
+    if (routed !== undefined) {
+      const c = routed.route.credentials;
+      return [{ requestUri: routed.requestUri, route: [], ...(c === undefined ? {} : { credentials: c }) }];
+    }
+    return explicit ? [{ requestUri: target, route: [] }] : [];
+  }
   return contacts.map((c) => {
     // A connection (or an RFC 5626 flow) is the only way back to the contact; over UDP the contact
     // address itself is used, through the instance that took the registration.
@@ -91,8 +100,9 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
     return { ok: false, code: REPLY_CODE.INVALID, error: 'the inbound From/To cannot be reused' };
   }
   const target = cmd.target ?? parseNameAddr(to).uri.raw;
-  const targets = await targetsOf(ctx, target);
+  const targets = await targetsOf(ctx, target, cmd.target !== undefined);
   if (targets === undefined) return { ok: false, code: REPLY_CODE.INVALID, error: `target ${target.slice(0, 80)} is not a SIP URI` };
+  if (targets.length === 0) return { ok: false, code: REPLY_CODE.NOT_FOUND, error: `${target.slice(0, 80)} is not registered and no route matches` };
   const legs = targets.map((_, i) => `${cmd.call}-b${i + 1}`);
   const state: BridgeState = { legs, failed: [] };
   const marked = await runStep<boolean>(ctx, cmd.call, (entry) => {
@@ -115,6 +125,7 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
         ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }),
         ...(t.route.length === 0 ? {} : { route: t.route.map((r) => (r.trim().startsWith('<') ? r.trim() : `<${r.trim()}>`)) }),
         ...(t.pin === undefined ? {} : { pin: t.pin }),
+        ...(t.credentials === undefined ? {} : { credentials: t.credentials }),
         bridgeOf: cmd.call,
       });
       if (!r.ok) {
@@ -125,6 +136,15 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
   );
   if (failures.length === targets.length) return { ok: false, code: REPLY_CODE.INVALID, error: failures.join('; ') };
   return { ok: true };
+}
+
+/** SIPNATS_ROUTING=bridge: a new inbound call is bridged at once; nowhere to go → 404. */
+export async function autoBridge(ctx: UaContext, call: string): Promise<void> {
+  const r = await bridge(ctx, { v: 1, action: 'bridge', call });
+  if (r.ok) return;
+  const status = r.code === REPLY_CODE.NOT_FOUND ? 404 : 480;
+  const rejected = await runCallCommand(ctx, call, { action: 'reject', status });
+  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call, error: r.error, status, rejected: rejected.ok }, 'inbound call not bridged');
 }
 
 /** A transition that only writes the entry (the bridge state), the dialog unchanged. */

@@ -15,6 +15,7 @@ import type { Messaging } from '../runtime/messaging.js';
 import type { CallStore } from '../store/call-store.js';
 import type { UacStore } from '../store/uac-store.js';
 import type { UacEvent, UacTarget } from '../uac/types.js';
+import type { StaticRoute } from './routes.js';
 
 export interface UaPolicy {
   /** Seconds in Retry-After of a 503. */
@@ -46,6 +47,10 @@ export interface UaContext {
   readonly metrics: UaMetrics;
   /** Events of a bridged call or of one of its legs (B2BUA reactions, see handlers/bridge.ts). */
   readonly bridgeEvents?: (source: BridgeSource, events: readonly UacEvent[]) => void;
+  /** Static routes of the bridge (SIPNATS_ROUTES_FILE). */
+  readonly routes?: readonly StaticRoute[];
+  /** SIPNATS_ROUTING=bridge: bridge every new inbound call at once. */
+  readonly autoBridge?: boolean;
   /** RFC 3263 next hops of an outbound request's URI, healthy ones first (absent: the transport resolves). */
   readonly resolveTargets?: (uri: string) => Promise<UacTarget[]>;
   /** A next hop timed out or answered 503: tried last for a while. */
