@@ -111,6 +111,14 @@ describe('ua bridge: SIPp caller → transport → ua (B2BUA) → registered SIP
     assert.equal(b.code, 0, explain(b, 'branch 2'));
   });
 
+  it("the caller's DTMF INFO reaches the answering callee", async () => {
+    const frank = await callee('frank', 'uas-branch-info.xml');
+    const r = await caller('uac-call-info.xml', 'frank');
+    assert.equal(r.code, 0, explain(r, 'caller'));
+    const f = await frank.done;
+    assert.equal(f.code, 0, explain(f, 'callee'));
+  });
+
   it("a busy callee's 486 reaches the caller", async () => {
     const busy = await callee('bob', 'uas-branch-busy.xml');
     const r = await caller('ua-call-busy.xml', 'bob');

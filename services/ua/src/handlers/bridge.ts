@@ -12,7 +12,9 @@
  *   are hung up (CANCEL, or ACK+BYE when they answered too); a leg that loses gets BYE;
  * - leg `failed`/`cancelled` before an answer → noted on the inbound call; when every leg failed,
  *   the inbound call is rejected with the most telling status (486/600 busy first);
- * - leg `ended` → the inbound call is hung up; inbound `cancelled`/`ended`/`failed` → every leg is.
+ * - leg `ended` → the inbound call is hung up; inbound `cancelled`/`ended`/`failed` → every leg is;
+ * - INFO (`info`, `dtmf`) on either side → INFO on the other. A peer re-INVITE/UPDATE is answered
+ *   by its own leg (SIPNATS_UPDATE_POLICY), not relayed.
  */
 import { REPLY_CODE, type BridgeCommand, type FlowRef } from '@sipnats/contracts';
 import { parseNameAddr, parseUri } from '@sipnats/sip-codec';
@@ -184,18 +186,34 @@ function quietly(ctx: UaContext, what: string, p: Promise<unknown>): void {
   p.catch((err: unknown) => ctx.log.warn({ err, what }, 'bridge reaction failed'));
 }
 
+/** The INFO to relay for an `info` or `dtmf` event (DTMF as application/dtmf-relay, RFC 6086 usage). */
+export function relayedInfo(ev: UacEvent): { readonly action: 'info'; readonly contentType: string; readonly body: string } | undefined {
+  if (ev.event === 'dtmf' && ev.dtmf !== undefined) {
+    return { action: 'info', contentType: 'application/dtmf-relay', body: `Signal=${ev.dtmf.digit}\r\nDuration=${ev.dtmf.duration ?? 160}\r\n` };
+  }
+  if (ev.event === 'info' && ev.contentType !== undefined && ev.body !== undefined) return { action: 'info', contentType: ev.contentType, body: ev.body };
+  return undefined;
+}
+
 /** Reacts to the events of a bridged inbound call or of one of its legs. */
 export function reactToBridgeEvents(ctx: UaContext, source: BridgeSource, events: readonly UacEvent[]): void {
   for (const ev of events) {
+    const info = relayedInfo(ev);
     if (source.legs !== undefined) {
       if (ev.event === 'cancelled' || ev.event === 'ended' || ev.event === 'failed') {
         const cause = ev.cause ?? 'NORMAL_CLEARING';
         for (const leg of source.legs) quietly(ctx, `hangup ${leg}`, runCallCommand(ctx, leg, { action: 'hangup', cause }));
       }
+      // INFO goes to the connected leg (the others are not confirmed: BAD_STATE, ignored).
+      if (info !== undefined) for (const leg of source.legs) quietly(ctx, `info ${leg}`, runCallCommand(ctx, leg, info));
       continue;
     }
     const inbound = source.bridgeOf;
     if (inbound === undefined) continue;
+    if (info !== undefined) {
+      quietly(ctx, 'info inbound', runCallCommand(ctx, inbound, info));
+      continue;
+    }
     switch (ev.event) {
       case 'ringing':
         quietly(ctx, 'ring', runCallCommand(ctx, inbound, { action: 'ring' }));
