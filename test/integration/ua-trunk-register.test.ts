@@ -2,7 +2,8 @@
  * Outbound registration: the ua registers the trunk of SIPNATS_TRUNKS_FILE with a SIPp registrar
  * (test/sipp/uas-registrar.xml) through the real transport: 401 answered with digest (SIPp checks
  * it), 200 granting 2 s, refreshed before expiry (again through the challenge); `reg` events
- * registered → refreshed for the trunk's AoR.
+ * registered → refreshed for the trunk's AoR. Two ua instances have the trunk configured; its lease
+ * in KV lets one of them register (one REGISTER dialog, events once).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,12 +22,14 @@ describe('ua outbound registration: trunk → SIPp registrar with a 401 challeng
   let nats: NatsServer | undefined;
   let transport: TransportProcess | undefined;
   let ua: UaProcess | undefined;
+  let ua2: UaProcess | undefined;
   let nc: NatsConnection | undefined;
   let dir: string | undefined;
 
   after(async () => {
     await nc?.close().catch(() => undefined);
     await ua?.stop('SIGTERM');
+    await ua2?.stop('SIGTERM');
     await transport?.stop('SIGTERM');
     await nats?.dispose();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
@@ -55,9 +58,13 @@ describe('ua outbound registration: trunk → SIPp registrar with a 401 challeng
       trunks: [{ id: 'sipp', registrar: `sip:127.0.0.1:${port}`, aor, contact: `sip:trunkuser@127.0.0.1:${transport.ports['udp'] ?? 0}`, username: 'trunkuser', password: 'trunkpass', expires: 60 }],
     };
     writeFileSync(join(dir, 'trunks.json'), JSON.stringify(trunks));
-    ua = await startUa({ natsUrl: nats.url, instance: 'ua-reg', env: { SIPNATS_TRUNKS_FILE: join(dir, 'trunks.json') } });
+    // Two instances with the same trunks file: the trunk lease lets only one of them register.
+    [ua, ua2] = await Promise.all([
+      startUa({ natsUrl: nats.url, instance: 'ua-reg-1', env: { SIPNATS_TRUNKS_FILE: join(dir, 'trunks.json') } }),
+      startUa({ natsUrl: nats.url, instance: 'ua-reg-2', env: { SIPNATS_TRUNKS_FILE: join(dir, 'trunks.json') } }),
+    ]);
     const r = await registrar.done;
-    assert.equal(r.code, 0, `SIPp exit ${String(r.code)}\n${r.output.slice(-1500)}\n${(ua.logs ?? []).slice(-10).join('\n')}`);
+    assert.equal(r.code, 0, `SIPp exit ${String(r.code)}\n${r.output.slice(-1500)}\n${[...ua.logs, ...(ua2?.logs ?? [])].slice(-20).join('\n')}`);
     const deadline = Date.now() + 3000;
     while (events.filter((e) => e.aor === aor).length < 2 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
     assert.deepEqual(

@@ -39,6 +39,7 @@ import type { StaticRoute } from './handlers/routes.js';
 import { TrunkRegistrations } from './runtime/trunk-registrations.js';
 import { resolveTargets } from './handlers/targets.js';
 import type { UacStore } from './store/uac-store.js';
+import type { LeaseStore } from './store/lease-store.js';
 
 export interface UaDeps {
   readonly config: UaConfig;
@@ -59,8 +60,10 @@ export interface UaDeps {
   readonly metrics: UaMetrics;
   /** Static routes of the bridge (SIPNATS_ROUTES_FILE). */
   readonly routes?: readonly StaticRoute[];
-  /** Trunks this instance registers with (SIPNATS_TRUNKS_FILE). */
+  /** Trunks to register with (SIPNATS_TRUNKS_FILE). */
   readonly trunks?: readonly TrunkConfig[];
+  /** Leases that let one instance at a time register each trunk (absent: this instance registers all). */
+  readonly leases?: LeaseStore;
   /** DNS for RFC 3263 resolution of outbound targets (absent: the transport resolves names). */
   readonly dns?: DnsPort;
 }
@@ -195,7 +198,7 @@ export function build(deps: UaDeps): UaApp {
           },
         });
 
-  const trunkRegistrations = deps.trunks === undefined || deps.trunks.length === 0 ? undefined : new TrunkRegistrations({ ctx: () => ctx, trunks: deps.trunks });
+  const trunkRegistrations = deps.trunks === undefined || deps.trunks.length === 0 ? undefined : new TrunkRegistrations({ ctx: () => ctx, trunks: deps.trunks, ...(deps.leases === undefined ? {} : { leases: deps.leases }) });
   const subs: MessagingSubscription[] = [];
   const onRequest = (data: Uint8Array): void => {
     const env = decodeEnvelope(ctx, data);

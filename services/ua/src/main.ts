@@ -26,6 +26,7 @@ import { ChainedCredentialStore, isUserCredentials, KvCredentialStore } from './
 import { isNonceCountValue, KvNonceCountStore, type NonceCountValue } from './store/kv-nonce-count-store.js';
 import { KvRecords } from './store/kv-records.js';
 import { isUacEntry, KvUacStore, type UacEntry } from './store/uac-store.js';
+import { isLease, KvLeaseStore, type Lease } from './store/lease-store.js';
 
 const VERSION = '0.1.0';
 
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   const bindings = new KvBindingStore(bindingRecords);
   const calls = new KvCallStore(new KvRecords<CallsValue>({ kv: callsKv, bucket: config.callsBucket, guard: isCallsValue, timeoutMs, observe }));
   const uacs = new KvUacStore(new KvRecords<UacEntry>({ kv: callsKv, bucket: config.callsBucket, guard: isUacEntry, timeoutMs, observe }));
+  const leases = new KvLeaseStore(new KvRecords<Lease>({ kv: callsKv, bucket: config.callsBucket, guard: isLease, timeoutMs, observe }));
   const nonceCounts = new KvNonceCountStore(new KvRecords<NonceCountValue>({ kv: noncesKv, bucket: config.noncesBucket, guard: isNonceCountValue, timeoutMs, observe }));
 
   const credentialStores: CredentialStore[] = [];
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
     log,
     metrics,
     ...(config.routesFile === undefined ? {} : { routes: await loadRouteFile(config.routesFile) }),
-    ...(config.trunksFile === undefined ? {} : { trunks: await loadTrunkFile(config.trunksFile) }),
+    ...(config.trunksFile === undefined ? {} : { trunks: await loadTrunkFile(config.trunksFile), leases }),
     dns: new NodeDnsPort(config.dnsServers === undefined ? {} : { servers: config.dnsServers }),
   });
 
