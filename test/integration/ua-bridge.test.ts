@@ -119,6 +119,14 @@ describe('ua bridge: SIPp caller → transport → ua (B2BUA) → registered SIP
     assert.equal(f.code, 0, explain(f, 'callee'));
   });
 
+  it("the caller's re-INVITE is relayed: the callee gets the new offer, the caller its answer", async () => {
+    const gina = await callee('gina', 'uas-branch-reinvite.xml');
+    const r = await caller('uac-call-reinvite-relay.xml', 'gina');
+    assert.equal(r.code, 0, explain(r, 'caller'));
+    const g = await gina.done;
+    assert.equal(g.code, 0, explain(g, 'callee'));
+  });
+
   it("a busy callee's 486 reaches the caller", async () => {
     const busy = await callee('bob', 'uas-branch-busy.xml');
     const r = await caller('ua-call-busy.xml', 'bob');

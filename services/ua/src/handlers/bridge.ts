@@ -13,8 +13,11 @@
  * - leg `failed`/`cancelled` before an answer → noted on the inbound call; when every leg failed,
  *   the inbound call is rejected with the most telling status (486/600 busy first);
  * - leg `ended` → the inbound call is hung up; inbound `cancelled`/`ended`/`failed` → every leg is;
- * - INFO (`info`, `dtmf`) on either side → INFO on the other. A peer re-INVITE/UPDATE is answered
- *   by its own leg (SIPNATS_UPDATE_POLICY), not relayed.
+ * - INFO (`info`, `dtmf`) on either side → INFO on the other;
+ * - a peer's re-INVITE/UPDATE offer (`updated` without status) → re-INVITE with that SDP on the
+ *   other side; its answer (`updated` with status) answers the pending offer; when the other side
+ *   cannot take it (no connected leg, an offer of its own in progress) the offer is accepted with
+ *   the current SDP.
  */
 import { REPLY_CODE, type BridgeCommand, type FlowRef } from '@sipnats/contracts';
 import { parseNameAddr, parseUri } from '@sipnats/sip-codec';
@@ -28,7 +31,7 @@ import type { BridgeState } from '../store/call-store.js';
 import type { UacEvent } from '../uac/types.js';
 import { runStep } from './call-runner.js';
 import type { BridgeSource, UaContext } from './context.js';
-import { responseFeeder } from './in-dialog.js';
+import { acceptPendingOffer, responseFeeder } from './in-dialog.js';
 import { startLeg, type LegInput, type UacOutcome } from './outbound-call.js';
 import { matchRoute } from './routes.js';
 
@@ -199,6 +202,12 @@ export function relayedInfo(ev: UacEvent): { readonly action: 'info'; readonly c
 export function reactToBridgeEvents(ctx: UaContext, source: BridgeSource, events: readonly UacEvent[]): void {
   for (const ev of events) {
     const info = relayedInfo(ev);
+    if (ev.event === 'updated' && ev.sdp !== undefined) {
+      // No status: the peer's re-INVITE/UPDATE offer; with a status: the answer to the one we relayed.
+      const sdp = ev.sdp;
+      quietly(ctx, 'relay offer/answer', ev.status === undefined ? relayOffer(ctx, source, sdp) : relayAnswer(ctx, source, sdp));
+      continue;
+    }
     if (source.legs !== undefined) {
       if (ev.event === 'cancelled' || ev.event === 'ended' || ev.event === 'failed') {
         const cause = ev.cause ?? 'NORMAL_CLEARING';
@@ -235,6 +244,31 @@ export function reactToBridgeEvents(ctx: UaContext, source: BridgeSource, events
         break;
     }
   }
+}
+
+/** The other side of a bridge: the inbound call of a leg, the connected leg of an inbound call. */
+async function peerOf(ctx: UaContext, source: BridgeSource): Promise<string | undefined> {
+  if (source.bridgeOf !== undefined) return source.bridgeOf;
+  for (const leg of source.legs ?? []) {
+    const e = await ctx.calls.get(leg);
+    if (e !== undefined && e.value.dialog.phase === 'confirmed') return leg;
+  }
+  return undefined;
+}
+
+/** A peer's offer mid-call goes to the other side as re-INVITE; when that cannot be, it is accepted as it is. */
+async function relayOffer(ctx: UaContext, source: BridgeSource, sdp: string): Promise<void> {
+  const peer = await peerOf(ctx, source);
+  const r = peer === undefined ? undefined : await runCallCommand(ctx, peer, { action: 'update', sdp });
+  if (r?.ok !== true) await acceptPendingOffer(ctx, source.call);
+}
+
+/** The other side answered the relayed offer: its SDP answers the pending offer here. */
+async function relayAnswer(ctx: UaContext, source: BridgeSource, sdp: string): Promise<void> {
+  const peer = await peerOf(ctx, source);
+  if (peer === undefined) return;
+  const r = await runCallCommand(ctx, peer, { action: 'answer', sdp });
+  if (!r.ok && ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call: peer, error: r.error }, 'relayed answer not applied');
 }
 
 async function answered(ctx: UaContext, inbound: string, leg: string, sdp: string | undefined): Promise<void> {
