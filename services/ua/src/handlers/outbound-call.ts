@@ -151,7 +151,10 @@ function withTimers(entry: UacEntry, t: UacTransition): UacEntry {
   const timers: Partial<Record<UacTimerName, number>> = { ...entry.timers };
   for (const name of t.cancelTimers) delete timers[name];
   for (const spec of t.timers) if (UAC_TIMERS.includes(spec.name)) timers[spec.name] = spec.at;
-  return { ...entry, uac: t.record, timers };
+  // Credentials are needed only while the INVITE may be challenged: not kept in KV after that.
+  const done = t.record.phase === 'confirmed' || t.record.phase === 'ended';
+  const uac = done && t.record.credentials !== undefined ? { ...t.record, credentials: undefined } : t.record;
+  return { ...entry, uac, timers };
 }
 
 type UacStepOutcome<R> = { readonly kind: 'done'; readonly result: R } | { readonly kind: 'not-found' } | { readonly kind: 'conflict' };
