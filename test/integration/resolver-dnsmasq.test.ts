@@ -3,70 +3,12 @@
  * started here in the foreground and stopped after), queried through the production NodeDnsPort.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { parseUri } from '@sipnats/sip-codec';
 import { after, before, describe, it } from 'mocha';
 import { NodeDnsPort } from '../../services/ua/src/resolver/node-dns.js';
 import { SipResolver } from '../../services/ua/src/resolver/resolver.js';
 import { stopProcess } from '../support/nats-server.js';
-import { freePort } from '../support/ports.js';
-
-const DNSMASQ = ['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq'].find((p) => existsSync(p));
-
-interface Dnsmasq {
-  readonly child: ChildProcess;
-  readonly port: number;
-  /** Query lines dnsmasq logged so far (`query[A] name from ...`). */
-  readonly queries: string[];
-}
-
-async function startDnsmasq(records: readonly string[]): Promise<Dnsmasq> {
-  if (DNSMASQ === undefined) throw new Error('dnsmasq is not installed (Debian package dnsmasq-base; scripts/bootstrap.sh installs it)');
-  const port = await freePort();
-  const child = spawn(
-    DNSMASQ,
-    [
-      '--no-daemon',
-      `--port=${port}`,
-      '--listen-address=127.0.0.1',
-      '--bind-interfaces',
-      '--no-resolv',
-      '--no-hosts',
-      '--conf-file=/dev/null',
-      '--pid-file=',
-      '--user=',
-      '--local=/example.test/',
-      '--local-ttl=30',
-      '--log-queries',
-      '--log-facility=-',
-      ...records,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const queries: string[] = [];
-  let log = '';
-  const onData = (chunk: Buffer): void => {
-    log += chunk.toString('utf8');
-    const lines = log.split('\n');
-    log = lines.pop() ?? '';
-    for (const line of lines) if (/query\[/.test(line)) queries.push(line);
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const probe = new NodeDnsPort({ servers: [`127.0.0.1:${port}`], timeoutMs: 200, tries: 1 });
-  for (let i = 0; i < 50; i++) {
-    if (child.exitCode !== null) throw new Error(`dnsmasq exited with ${child.exitCode}`);
-    try {
-      await probe.resolve4('probe.example.test');
-      return { child, port, queries };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  await stopProcess(child);
-  throw new Error('dnsmasq did not answer');
-}
+import { startDnsmasq, type Dnsmasq } from '../support/dnsmasq.js';
 
 describe('resolver: RFC 3263 against dnsmasq', function () {
   this.timeout(20_000);

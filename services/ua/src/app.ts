@@ -19,6 +19,7 @@ import type { NonceCountStore } from './auth/nonce-count-store.js';
 import type { UaConfig } from './config.js';
 import { busyReply, handleCommandMessage } from './control/commands.js';
 import type { DialogConfig } from './dialog/types.js';
+import { reactToBridgeEvents } from './handlers/bridge.js';
 import type { UaContext } from './handlers/context.js';
 import { decodeEnvelope, handleEnvelope, serviceUnavailable } from './handlers/dispatch.js';
 import type { UaMetrics } from './ops/metrics.js';
@@ -30,11 +31,22 @@ import type { Messaging, MessagingSubscription } from './runtime/messaging.js';
 import { RegistrationSweep, type RegistrationSweepOptions } from './runtime/registration-sweep.js';
 import { LANE, WorkQueue } from './runtime/work-queue.js';
 import type { CallStore } from './store/call-store.js';
+import { Failover, outTarget, TargetBlacklist } from './resolver/failover.js';
+import { SipResolver } from './resolver/resolver.js';
+import type { DnsPort } from './resolver/types.js';
+import type { TrunkConfig } from './outbound-reg/types.js';
+import type { StaticRoute } from './handlers/routes.js';
+import { TrunkRegistrations } from './runtime/trunk-registrations.js';
+import { resolveTargets } from './handlers/targets.js';
+import type { UacStore } from './store/uac-store.js';
+import type { LeaseStore } from './store/lease-store.js';
 
 export interface UaDeps {
   readonly config: UaConfig;
   readonly messaging: Messaging;
   readonly calls: CallStore;
+  /** Outbound calls around their INVITE transaction (`uac.<call>` in the calls bucket). */
+  readonly uacs: UacStore;
   readonly bindings: BindingStore;
   /** Listing access to the bindings for the expiry sweep (absent: no sweep, e.g. unit tests). */
   readonly bindingSweepStore?: RegistrationSweepOptions['store'];
@@ -46,6 +58,14 @@ export interface UaDeps {
   readonly random: RandomSource;
   readonly log: Logger;
   readonly metrics: UaMetrics;
+  /** Static routes of the bridge (SIPNATS_ROUTES_FILE). */
+  readonly routes?: readonly StaticRoute[];
+  /** Trunks to register with (SIPNATS_TRUNKS_FILE). */
+  readonly trunks?: readonly TrunkConfig[];
+  /** Leases that let one instance at a time register each trunk (absent: this instance registers all). */
+  readonly leases?: LeaseStore;
+  /** DNS for RFC 3263 resolution of outbound targets (absent: the transport resolves names). */
+  readonly dns?: DnsPort;
 }
 
 export interface UaApp {
@@ -54,6 +74,7 @@ export interface UaApp {
   readonly queue: WorkQueue;
   readonly timers: CallTimers;
   readonly registrationSweep: RegistrationSweep | undefined;
+  readonly trunkRegistrations: TrunkRegistrations | undefined;
   /** Subscribes and starts the sweeps. */
   start(): void;
   /** Stops taking new work and resolves when in-flight work finished (bounded by `timeoutMs`). */
@@ -122,12 +143,15 @@ export function build(deps: UaDeps): UaApp {
     sweepBatch: 5000,
     submit: (job) => queue.offer(job),
   });
+  const resolver = deps.dns === undefined ? undefined : new SipResolver({ dns: deps.dns, clock: deps.clock, random: () => Buffer.from(deps.random(4)).readUInt32BE(0) / 0x1_0000_0000 });
+  const blacklist = new TargetBlacklist({ clock: deps.clock, ttlMs: config.targetBlacklist });
   const ctx: UaContext = {
     instance: config.instanceId,
     subjects,
     messaging,
     clients,
     calls: deps.calls,
+    uacs: deps.uacs,
     bindings: deps.bindings,
     auth,
     registrar: {
@@ -144,6 +168,15 @@ export function build(deps: UaDeps): UaApp {
     log,
     metrics,
     scheduleLocal: (call, at) => timers.schedule(call, at),
+    bridgeEvents: (source, events) => reactToBridgeEvents(ctx, source, events),
+    ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+    autoBridge: config.routing === 'bridge',
+    ...(resolver === undefined
+      ? {}
+      : {
+          resolveTargets: async (uri: string) => new Failover(await resolveTargets(resolver, uri), blacklist).candidates().map(outTarget),
+          targetFailed: (t) => blacklist.add({ transport: t.transport, address: t.host, port: t.port }),
+        }),
   };
   let lastCallSample = Number.NEGATIVE_INFINITY;
   const registrationSweep =
@@ -165,6 +198,7 @@ export function build(deps: UaDeps): UaApp {
           },
         });
 
+  const trunkRegistrations = deps.trunks === undefined || deps.trunks.length === 0 ? undefined : new TrunkRegistrations({ ctx: () => ctx, trunks: deps.trunks, ...(deps.leases === undefined ? {} : { leases: deps.leases }) });
   const subs: MessagingSubscription[] = [];
   const onRequest = (data: Uint8Array): void => {
     const env = decodeEnvelope(ctx, data);
@@ -178,6 +212,7 @@ export function build(deps: UaDeps): UaApp {
     queue,
     timers,
     registrationSweep,
+    trunkRegistrations,
     get draining() {
       return draining;
     },
@@ -194,6 +229,7 @@ export function build(deps: UaDeps): UaApp {
       );
       timers.start();
       registrationSweep?.start();
+      trunkRegistrations?.start();
       log.info({ prefix: subjects.prefix, queue: QUEUE.ua, auth: auth !== undefined }, 'ua serving');
     },
     async drain(timeoutMs) {
@@ -211,6 +247,7 @@ export function build(deps: UaDeps): UaApp {
       registrationSweep?.stop();
       await Promise.race([queue.close(), timeout]);
       clearTimeout(timer);
+      trunkRegistrations?.stop();
       clients.stop();
     },
   };

@@ -104,6 +104,27 @@ export const uaSettings = {
   maxQueue: setting.int('SIPNATS_MAX_QUEUE', { doc: 'Requests waiting for a slot; beyond it new requests get 503.', default: 2000, min: 1, max: 1_000_000 }),
   retryAfter: setting.int('SIPNATS_RETRY_AFTER', { doc: 'Seconds in Retry-After of a 503.', default: 5, min: 1, max: 3600 }),
   drainTimeout: setting.duration('SIPNATS_DRAIN_TIMEOUT', { doc: 'On SIGTERM, longest wait for in-flight work.', default: 10_000, min: 0, max: 600_000 }),
+  trunksFile: setting.file('SIPNATS_TRUNKS_FILE', {
+    doc: 'Trunks to register with (outbound REGISTER with digest): JSON `{ "trunks": [{ id, registrar, aor, contact, username, password, realm?, expires? }] }`.',
+    optional: true,
+    secret: true,
+  }),
+  routesFile: setting.file('SIPNATS_ROUTES_FILE', {
+    doc: 'Static routes of the bridge for users that are not registered: JSON `{ "routes": [{ prefix, target ({user} replaced), username?, password?, realm? }] }`.',
+    optional: true,
+    secret: true,
+  }),
+  routing: setting.oneOf('SIPNATS_ROUTING', ['controller', 'bridge'] as const, {
+    doc: 'Inbound calls: `controller` offers them to controllers; `bridge` also bridges each one at once (registered user, else static route, else 404).',
+    default: 'controller',
+  }),
+  dnsServers: setting.list('SIPNATS_DNS_SERVERS', { doc: 'DNS servers for RFC 3263 resolution of outbound targets (`ip` or `ip:port`; empty: the system ones).', optional: true }),
+  targetBlacklist: setting.duration('SIPNATS_TARGET_BLACKLIST', {
+    doc: 'How long a next hop that timed out or answered 503 is tried last (RFC 3263 §4.3).',
+    default: 30_000,
+    min: 0,
+    max: 3_600_000,
+  }),
   userAgent: setting.string('SIPNATS_USER_AGENT', { doc: 'Server / User-Agent header value.', default: 'sipnats-ua' }),
 } as const;
 

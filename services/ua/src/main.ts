@@ -16,12 +16,17 @@ import { uaChecks, uaSettings } from './config.js';
 import type { BindingSet } from './registrar/binding.js';
 import { createOpsServer, listenOps } from '@sipnats/ops';
 import { createUaMetrics } from './ops/metrics.js';
+import { NodeDnsPort } from './resolver/node-dns.js';
+import { loadTrunkFile } from './outbound-reg/trunk-file.js';
+import { loadRouteFile } from './handlers/routes.js';
 import { natsMessaging } from './runtime/messaging.js';
 import { isCallsValue, KvCallStore, type CallsValue } from './store/call-store.js';
 import { KvBindingStore } from './store/kv-binding-store.js';
 import { ChainedCredentialStore, isUserCredentials, KvCredentialStore } from './store/kv-credential-store.js';
 import { isNonceCountValue, KvNonceCountStore, type NonceCountValue } from './store/kv-nonce-count-store.js';
 import { KvRecords } from './store/kv-records.js';
+import { isUacEntry, KvUacStore, type UacEntry } from './store/uac-store.js';
+import { isLease, KvLeaseStore, type Lease } from './store/lease-store.js';
 
 const VERSION = '0.1.0';
 
@@ -61,6 +66,8 @@ async function main(): Promise<void> {
   const bindingRecords = new KvRecords<BindingSet>({ kv: bindingsKv, bucket: config.bindingsBucket, guard: KvBindingStore.guard, timeoutMs, observe });
   const bindings = new KvBindingStore(bindingRecords);
   const calls = new KvCallStore(new KvRecords<CallsValue>({ kv: callsKv, bucket: config.callsBucket, guard: isCallsValue, timeoutMs, observe }));
+  const uacs = new KvUacStore(new KvRecords<UacEntry>({ kv: callsKv, bucket: config.callsBucket, guard: isUacEntry, timeoutMs, observe }));
+  const leases = new KvLeaseStore(new KvRecords<Lease>({ kv: callsKv, bucket: config.callsBucket, guard: isLease, timeoutMs, observe }));
   const nonceCounts = new KvNonceCountStore(new KvRecords<NonceCountValue>({ kv: noncesKv, bucket: config.noncesBucket, guard: isNonceCountValue, timeoutMs, observe }));
 
   const credentialStores: CredentialStore[] = [];
@@ -80,6 +87,7 @@ async function main(): Promise<void> {
     config,
     messaging: natsMessaging(bus.nc, () => bus.connected),
     calls,
+    uacs,
     bindings,
     bindingSweepStore: bindings,
     nonceCounts,
@@ -89,6 +97,9 @@ async function main(): Promise<void> {
     random: (n) => randomBytes(n),
     log,
     metrics,
+    ...(config.routesFile === undefined ? {} : { routes: await loadRouteFile(config.routesFile) }),
+    ...(config.trunksFile === undefined ? {} : { trunks: await loadTrunkFile(config.trunksFile), leases }),
+    dns: new NodeDnsPort(config.dnsServers === undefined ? {} : { servers: config.dnsServers }),
   });
 
   const service = await registerService(bus, {

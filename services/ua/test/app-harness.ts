@@ -12,6 +12,7 @@ import { createUaMetrics } from '../src/ops/metrics.js';
 import { MemoryBindingStore } from '../src/registrar/binding-store.js';
 import type { InMessage, Messaging } from '../src/runtime/messaging.js';
 import { MemoryCallStore } from '../src/store/call-store.js';
+import { MemoryUacStore } from '../src/store/uac-store.js';
 import { FakeClock, seededRandom } from './support/fakes.js';
 
 export interface Published {
@@ -137,6 +138,7 @@ export function harness(env: Record<string, string> = {}, o: HarnessOptions = {}
     config,
     messaging,
     calls,
+    uacs: new MemoryUacStore(),
     bindings: new MemoryBindingStore(),
     nonceCounts: new MemoryNonceCountStore({ maxEntries: 1000, ttlMs: 300_000, clock: clock.read }),
     credentials: new StaticCredentialStore([credentialsFromPassword('alice', 'test', 'secret')]),

@@ -6,15 +6,16 @@
  * CommandReply.
  */
 import { CALL_ACTIONS, CALL_COMMAND_SCHEMAS, CommandReply, decodeJson, encodeJson, REPLY_CODE, type CallAction, type ReplyCode } from '@sipnats/contracts';
-import { handleCommand, type CommandOutcome, type DialogCommand } from '../dialog/commands.js';
+import type { DialogCommand } from '../dialog/commands.js';
 import { isUnavailable } from '../errors.js';
-import { runStep } from '../handlers/call-runner.js';
+import { bridge } from '../handlers/bridge.js';
 import type { UaContext } from '../handlers/context.js';
-import { responseFeeder } from '../handlers/in-dialog.js';
+import { originate } from '../handlers/outbound-call.js';
+import { runCallCommand } from './call-command.js';
 import type { InMessage } from '../runtime/messaging.js';
 
-/** Actions this ua carries out; the others (UAC side) are refused with INVALID. */
-const SUPPORTED_ACTIONS: ReadonlySet<CallAction> = new Set<CallAction>(['ring', 'answer', 'reject', 'redirect', 'hangup', 'info', 'update']);
+/** Actions this ua carries out on a call; `originate` starts one; the others are refused with INVALID. */
+const SUPPORTED_ACTIONS: ReadonlySet<CallAction> = new Set<CallAction>(['ring', 'answer', 'reject', 'redirect', 'hangup', 'info', 'update', 'originate', 'bridge']);
 
 function reply(ok: true, call: string, status?: number): CommandReply;
 function reply(ok: false, call: string | undefined, status: undefined, code: ReplyCode, error: string): CommandReply;
@@ -44,23 +45,17 @@ export async function executeCommand(ctx: UaContext, subject: string, data: Uint
     return reply(false, command.call, undefined, REPLY_CODE.INVALID, `action ${command.action} does not match the subject (${action})`);
   }
   if (!SUPPORTED_ACTIONS.has(action)) return reply(false, command.call, undefined, REPLY_CODE.INVALID, `action ${action} is not supported by this ua`);
-  const dialogCommand = command as DialogCommand;
   try {
-    const outcome = await runStep<CommandOutcome>(
-      ctx,
-      command.call,
-      (entry) => {
-        const r = handleCommand(ctx.dialog, entry.dialog, dialogCommand, ctx.clock());
-        if (!r.ok) return { kind: 'stop', result: r };
-        return { kind: 'transition', transition: r.transition, result: r };
-      },
-      { onResponse: responseFeeder(ctx) },
-    );
-    if (outcome.kind === 'not-found') return reply(false, command.call, undefined, REPLY_CODE.NOT_FOUND, `no call ${command.call}`);
-    if (outcome.kind === 'conflict') return reply(false, command.call, undefined, REPLY_CODE.CONFLICT, 'the call kept changing; try again');
-    const r = outcome.result;
-    if (!r.ok) return reply(false, command.call, undefined, r.code, r.error);
-    return reply(true, command.call, r.status);
+    if (command.action === 'originate') {
+      const r = await originate(ctx, command);
+      return r.ok ? reply(true, command.call) : reply(false, command.call, undefined, r.code, r.error);
+    }
+    if (command.action === 'bridge') {
+      const r = await bridge(ctx, command);
+      return r.ok ? reply(true, command.call) : reply(false, command.call, undefined, r.code, r.error);
+    }
+    const r = await runCallCommand(ctx, command.call, command as DialogCommand);
+    return r.ok ? reply(true, command.call, r.status) : reply(false, command.call, undefined, r.code, r.error);
   } catch (err) {
     if (isUnavailable(err)) return reply(false, command.call, undefined, REPLY_CODE.INTERNAL, 'call store unavailable; try again');
     ctx.log.error({ err, call: command.call, action }, 'command failed');

@@ -13,7 +13,7 @@
 import { t1 } from '../dialog/builders.js';
 import type { DialogRecord, TimerName, Transition } from '../dialog/types.js';
 import type { ResponseSpec } from '../sip-view.js';
-import { earliestTimer, type CallEntry, type CallStore } from '../store/call-store.js';
+import { earliestTimer, type BridgeState, type CallEntry, type CallStore } from '../store/call-store.js';
 import type { Stored } from '../store/kv-records.js';
 import type { RequestOrigin, UaContext } from './context.js';
 import { requestWithoutOwnContact, responseWithoutOwnContact } from './contact.js';
@@ -23,7 +23,7 @@ import { encodeRequest } from './sip-encode.js';
 
 /** What a step decided, before anything is written. */
 export type StepDecision<R> =
-  | { readonly kind: 'transition'; readonly transition: Transition; readonly result: R }
+  | { readonly kind: 'transition'; readonly transition: Transition; readonly result: R; readonly bridge?: BridgeState }
   | { readonly kind: 'stop'; readonly result: R };
 
 export type Step<R> = (entry: CallEntry) => StepDecision<R>;
@@ -151,7 +151,8 @@ async function runStepNow<R>(ctx: UaContext, call: string, step: Step<R>, o: Ste
       return { kind: 'done', result: decision.result, entry: stored.value };
     }
     i++;
-    const next = nextEntry(stored.value, t, o.origin, entryOptions(ctx, o.remark));
+    const base = decision.kind === 'transition' && decision.bridge !== undefined ? { ...stored.value, bridge: decision.bridge } : stored.value;
+    const next = nextEntry(base, t, o.origin, entryOptions(ctx, o.remark));
     const revision = await ctx.calls.update(next, stored.revision);
     if (revision === undefined) continue;
     await perform(ctx, stored.value, next, t, o);
@@ -211,6 +212,12 @@ async function perform(ctx: UaContext, before: CallEntry, after: CallEntry, t: T
     }
   }
   for (const ev of t.events) publishCallEvent(ctx, record, ev, after.headers === undefined ? undefined : { ...after.headers });
+  if (t.events.length > 0 && (after.bridge !== undefined || after.bridgeOf !== undefined)) {
+    ctx.bridgeEvents?.(
+      { call: record.call, ...(after.bridgeOf === undefined ? {} : { bridgeOf: after.bridgeOf }), ...(after.bridge === undefined ? {} : { legs: after.bridge.legs }) },
+      t.events,
+    );
+  }
   await placeMark(ctx, record.call, before.markAt, after.markAt);
   const due = earliestTimer(after);
   if (due !== undefined) ctx.scheduleLocal(record.call, due);

@@ -13,6 +13,9 @@ import type { RegistrarConfig } from '../registrar/registrar.js';
 import type { ClientTransactions } from '../runtime/client-transactions.js';
 import type { Messaging } from '../runtime/messaging.js';
 import type { CallStore } from '../store/call-store.js';
+import type { UacStore } from '../store/uac-store.js';
+import type { UacEvent, UacTarget } from '../uac/types.js';
+import type { StaticRoute } from './routes.js';
 
 export interface UaPolicy {
   /** Seconds in Retry-After of a 503. */
@@ -30,6 +33,8 @@ export interface UaContext {
   readonly messaging: Messaging;
   readonly clients: ClientTransactions;
   readonly calls: CallStore;
+  /** Outbound calls (originate) around their INVITE transaction. */
+  readonly uacs: UacStore;
   readonly bindings: BindingStore;
   /** undefined: REGISTER is accepted without authentication. */
   readonly auth: DigestAuthenticator | undefined;
@@ -40,8 +45,25 @@ export interface UaContext {
   readonly random: RandomSource;
   readonly log: Logger;
   readonly metrics: UaMetrics;
+  /** Events of a bridged call or of one of its legs (B2BUA reactions, see handlers/bridge.ts). */
+  readonly bridgeEvents?: (source: BridgeSource, events: readonly UacEvent[]) => void;
+  /** Static routes of the bridge (SIPNATS_ROUTES_FILE). */
+  readonly routes?: readonly StaticRoute[];
+  /** SIPNATS_ROUTING=bridge: bridge every new inbound call at once. */
+  readonly autoBridge?: boolean;
+  /** RFC 3263 next hops of an outbound request's URI, healthy ones first (absent: the transport resolves). */
+  readonly resolveTargets?: (uri: string) => Promise<UacTarget[]>;
+  /** A next hop timed out or answered 503: tried last for a while. */
+  readonly targetFailed?: (target: UacTarget) => void;
   /** Arms a local timer for a call (precise firing; the KV sweep is the safety net). */
   readonly scheduleLocal: (call: string, at: number) => void;
+}
+
+/** A call taking part in a bridge: the inbound call (`bridge`) or a leg (`bridgeOf`). */
+export interface BridgeSource {
+  readonly call: string;
+  readonly bridgeOf?: string;
+  readonly legs?: readonly string[];
 }
 
 /** Where a request came from: the envelope fields handlers need. */

@@ -4,7 +4,8 @@
  */
 import { CallEvent, encodeJson, LIMITS, RegEvent, type FlowRef, type NameAddrInfo } from '@sipnats/contracts';
 import { parseNameAddr } from '@sipnats/sip-codec';
-import type { DialogEvent, DialogRecord } from '../dialog/types.js';
+import type { DialogRecord } from '../dialog/types.js';
+import type { UacEvent } from '../uac/types.js';
 import type { RegistrationEvent } from '../registrar/registrar.js';
 import type { UaContext } from './context.js';
 
@@ -37,7 +38,10 @@ export function xHeaders(headers: readonly (readonly [string, string])[]): Recor
   return n === 0 ? undefined : out;
 }
 
-export function publishCallEvent(ctx: UaContext, record: DialogRecord, ev: DialogEvent, headers?: Record<string, string>): void {
+/** What an event needs of a call: a dialog record, or the dialog-to-be of an outbound call. */
+export type EventDialog = Pick<DialogRecord, 'role' | 'call' | 'callId' | 'localTag' | 'remoteTag' | 'localUri' | 'remoteUri'>;
+
+export function publishCallEvent(ctx: UaContext, record: EventDialog, ev: UacEvent, headers?: Record<string, string>): void {
   const inbound = record.role === 'uas';
   const event: CallEvent = {
     v: 1,

@@ -103,7 +103,9 @@ export async function handleInDialog(ctx: UaContext, req: SipRequest, origin: Re
   // Only a step that left an offer of the peer pending has anything to accept (the instance whose
   // write recorded the offer accepts it: no read for every other request).
   const incoming = outcome.entry?.dialog.incoming;
-  if (incoming !== undefined && !incoming.answered && ctx.policy.updatePolicy === 'accept') await acceptPendingOffer(ctx, call);
+  // A bridged call relays the offer to the other side instead (handlers/bridge.ts).
+  const bridged = outcome.entry?.bridge !== undefined || outcome.entry?.bridgeOf !== undefined;
+  if (incoming !== undefined && !incoming.answered && ctx.policy.updatePolicy === 'accept' && !bridged) await acceptPendingOffer(ctx, call);
 }
 
 function stepRequest(ctx: UaContext, req: SipRequest, origin: RequestOrigin, call: string): Promise<StepOutcome<undefined>> {

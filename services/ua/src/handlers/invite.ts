@@ -9,6 +9,7 @@ import { acceptInvite } from '../dialog/uas-invite.js';
 import { randomToken } from '../ports.js';
 import { respond } from '../response.js';
 import { CALL_ENTRY_VERSION, type CallEntry } from '../store/call-store.js';
+import { autoBridge } from './bridge.js';
 import { createCall } from './call-runner.js';
 import { repeatedInvite } from './redelivery.js';
 import { localContact } from './contact.js';
@@ -69,4 +70,5 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
   }
   // Per call: debug, not info (the `offer` event and the metrics record every call).
   if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call, callId: req.callId, from: req.from.uri.raw, to: req.to.uri.raw }, 'call offered');
+  if (ctx.autoBridge === true) void autoBridge(ctx, call).catch((err: unknown) => ctx.log.warn({ err, call }, 'automatic bridge failed'));
 }

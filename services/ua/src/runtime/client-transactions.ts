@@ -22,6 +22,18 @@ export interface ClientTransactionsOptions {
 interface Pending {
   readonly handler: ResponseHandler;
   readonly timer: NodeJS.Timeout;
+  /** Keep the entry after a final response (an INVITE: forked and retransmitted 2xx follow). */
+  readonly keep: boolean;
+}
+
+/** Where and how a request goes (see `sendVia`). */
+export interface SendOptions {
+  /** Transport instance (`<p>.out.<instance>`); absent: any instance (`<p>.out`, queue group). */
+  readonly instance?: string;
+  readonly flow?: FlowRef;
+  readonly target?: OutMessage['target'];
+  /** Keep listening after the first final response until the timeout (INVITE: every 2xx of a fork). */
+  readonly keepAfterFinal?: boolean;
 }
 
 export class ClientTransactions {
@@ -50,7 +62,7 @@ export class ClientTransactions {
         this.#o.onError(new UaError(UA_ERROR.encode, `invalid ResponseEnvelope: ${r.errors.join('; ')}`));
         return;
       }
-      if (r.value.status >= 200) {
+      if (r.value.status >= 200 && !p.keep) {
         clearTimeout(p.timer);
         this.#pending.delete(id);
       }
@@ -64,15 +76,34 @@ export class ClientTransactions {
 
   /** Sends `raw` through the transport that owns `flow`; `handler` gets every response. */
   send(flow: FlowRef, raw: Uint8Array, handler: ResponseHandler): void {
+    this.sendVia({ instance: flow.instance, flow }, raw, handler);
+  }
+
+  /**
+   * Sends `raw` as `o` says; `handler` gets every response. Without a handler the request goes
+   * without a reply subject: the transport sends it statelessly (an ACK for a 2xx).
+   */
+  sendVia(o: SendOptions, raw: Uint8Array, handler?: ResponseHandler): void {
+    const out: OutMessage = {
+      v: 1,
+      kind: 'request',
+      raw: toBase64(raw),
+      ...(o.flow === undefined ? {} : { flow: o.flow }),
+      ...(o.target === undefined ? {} : { target: o.target }),
+    };
+    const subject = o.instance === undefined ? this.#o.subjects.outAny() : this.#o.subjects.out(o.instance);
+    if (handler === undefined) {
+      this.#o.messaging.publish(subject, encodeJson(OutMessage, out));
+      return;
+    }
     if (this.#pending.size >= this.#o.maxPending) {
       throw new UaError(UA_ERROR.overloaded, `too many requests waiting for responses (${this.#o.maxPending})`);
     }
     const id = (++this.#seq).toString(36);
     const timer = setTimeout(() => this.#pending.delete(id), this.#o.timeoutMs);
     timer.unref();
-    this.#pending.set(id, { handler, timer });
-    const out: OutMessage = { v: 1, kind: 'request', raw: toBase64(raw), flow };
-    this.#o.messaging.publish(this.#o.subjects.out(flow.instance), encodeJson(OutMessage, out), `${this.#prefix}.${id}`);
+    this.#pending.set(id, { handler, timer, keep: o.keepAfterFinal === true });
+    this.#o.messaging.publish(subject, encodeJson(OutMessage, out), `${this.#prefix}.${id}`);
   }
 
   stop(): void {

@@ -37,6 +37,10 @@ export interface CallEntry {
   readonly peerInstance: string;
   /** Custom X- headers of the INVITE, repeated in every event of the call. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Inbound call bridged (B2BUA): its outbound legs and the final statuses of those that failed. */
+  readonly bridge?: BridgeState;
+  /** Outbound leg of a bridge: the inbound call it belongs to. */
+  readonly bridgeOf?: string;
   /** Policy SIPNATS_UPDATE_POLICY=controller: accept the peer's pending offer at this time. */
   readonly updateDeadline?: number;
   /** Armed timers: name → due time (ms since the epoch). */
@@ -45,6 +49,11 @@ export interface CallEntry {
   readonly removeAt?: number;
   /** Due time of the call's timer mark (`tmr.<second>.<call>`), when it has one. */
   readonly markAt?: number;
+}
+
+export interface BridgeState {
+  readonly legs: readonly string[];
+  readonly failed: readonly { readonly leg: string; readonly status: number }[];
 }
 
 export interface CallIndex {

@@ -1,0 +1,35 @@
+/**
+ * One command on an existing call, from a controller or from the bridge: applied to the call entry
+ * with compare-and-set (`runStep`), or, for an outbound call before its 2xx, to its UAC entry
+ * (hangup there = CANCEL).
+ */
+import type { ReplyCode } from '@sipnats/contracts';
+import { REPLY_CODE } from '@sipnats/contracts';
+import { handleCommand, type CommandOutcome, type DialogCommand } from '../dialog/commands.js';
+import { runStep } from '../handlers/call-runner.js';
+import type { UaContext } from '../handlers/context.js';
+import { responseFeeder } from '../handlers/in-dialog.js';
+import { uacCommand } from '../handlers/outbound-call.js';
+
+export type CallCommandOutcome = { readonly ok: true; readonly status?: number } | { readonly ok: false; readonly code: ReplyCode; readonly error: string };
+
+export async function runCallCommand(ctx: UaContext, call: string, command: DialogCommand): Promise<CallCommandOutcome> {
+  const outcome = await runStep<CommandOutcome>(
+    ctx,
+    call,
+    (entry) => {
+      const r = handleCommand(ctx.dialog, entry.dialog, command, ctx.clock());
+      if (!r.ok) return { kind: 'stop', result: r };
+      return { kind: 'transition', transition: r.transition, result: r };
+    },
+    { onResponse: responseFeeder(ctx) },
+  );
+  if (outcome.kind === 'not-found') {
+    const r = await uacCommand(ctx, call, command);
+    return r ?? { ok: false, code: REPLY_CODE.NOT_FOUND, error: `no call ${call}` };
+  }
+  if (outcome.kind === 'conflict') return { ok: false, code: REPLY_CODE.CONFLICT, error: 'the call kept changing; try again' };
+  const r = outcome.result;
+  if (!r.ok) return { ok: false, code: r.code, error: r.error };
+  return { ok: true, ...(r.status === undefined ? {} : { status: r.status }) };
+}

@@ -1,0 +1,284 @@
+/**
+ * Back-to-back user agent: the `bridge` command connects an inbound call (still ringing) to new
+ * outbound legs. The target (the command's, else the inbound To URI) is looked up in the registrar:
+ * every live contact gets a leg at once (parallel forking), through the transport instance that
+ * holds its registration (and its flow when that is a connection); a target that is not a
+ * registered AoR is called directly. The inbound offer SDP goes to every leg.
+ *
+ * Reactions run on the instance whose write produced the event (so once), as commands on the other
+ * side, each with its own CAS step:
+ * - leg `ringing` / `early` → ring the inbound call (180 / 183 with the leg's SDP);
+ * - leg `answered` → answer the inbound call with the leg's SDP; the first one wins, the other legs
+ *   are hung up (CANCEL, or ACK+BYE when they answered too); a leg that loses gets BYE;
+ * - leg `failed`/`cancelled` before an answer → noted on the inbound call; when every leg failed,
+ *   the inbound call is rejected with the most telling status (486/600 busy first);
+ * - leg `ended` → the inbound call is hung up; inbound `cancelled`/`ended`/`failed` → every leg is;
+ * - INFO (`info`, `dtmf`) on either side → INFO on the other;
+ * - a peer's re-INVITE/UPDATE offer (`updated` without status) → re-INVITE with that SDP on the
+ *   other side; its answer (`updated` with status) answers the pending offer; when the other side
+ *   cannot take it (no connected leg, an offer of its own in progress) the offer is accepted with
+ *   the current SDP.
+ */
+import { REPLY_CODE, type BridgeCommand, type FlowRef } from '@sipnats/contracts';
+import { parseNameAddr, parseUri } from '@sipnats/sip-codec';
+import { runCallCommand } from '../control/call-command.js';
+import { handleCommand } from '../dialog/commands.js';
+import type { DialogRecord, Transition } from '../dialog/types.js';
+import type { Flow } from '../registrar/binding.js';
+import { canonicalAor } from '../registrar/aor.js';
+import { locate } from '../registrar/location.js';
+import type { BridgeState } from '../store/call-store.js';
+import type { UacEvent } from '../uac/types.js';
+import { runStep } from './call-runner.js';
+import type { BridgeSource, UaContext } from './context.js';
+import { acceptPendingOffer, responseFeeder } from './in-dialog.js';
+import { startLeg, type LegInput, type UacOutcome } from './outbound-call.js';
+import { matchRoute } from './routes.js';
+
+/** Legs of one bridge at most (contacts of an AoR are bounded by the registrar too). */
+export const MAX_LEGS = 16;
+
+/** A From/To value without its tag (the leg gets its own From tag; To has none in an INVITE). */
+export function withoutTag(value: string): string {
+  const na = parseNameAddr(value.includes('<') ? value : `<${value}>`);
+  const display = na.displayName === undefined || na.displayName === '' ? '' : `"${na.displayName.replace(/["\\]/g, '')}" `;
+  return `${display}<${na.uri.raw}>`;
+}
+
+interface LegTarget {
+  readonly requestUri: string;
+  readonly route: readonly string[];
+  readonly pin?: LegInput['pin'];
+  readonly credentials?: LegInput['credentials'];
+}
+
+const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+
+/** A stored binding's flow as a FlowRef (the registrar stores the envelope's FlowRef). */
+function flowRef(f: Flow): FlowRef | undefined {
+  if (!TRANSPORTS.has(f.transport)) return undefined;
+  return { instance: f.instance, transport: f.transport as FlowRef['transport'], local: f.local, remote: f.remote, id: f.id, ...(f.token === undefined ? {} : { token: f.token }) };
+}
+
+async function targetsOf(ctx: UaContext, target: string, explicit: boolean): Promise<LegTarget[] | undefined> {
+  let uri;
+  try {
+    uri = parseUri(target);
+  } catch {
+    return undefined;
+  }
+  const aor = canonicalAor(uri);
+  const set = aor === undefined ? undefined : await ctx.bindings.get(aor);
+  const contacts = locate(set?.value, ctx.clock()).slice(0, MAX_LEGS);
+  if (contacts.length === 0) {
+    const routed = ctx.routes === undefined || uri.user === undefined ? undefined : matchRoute(ctx.routes, uri.user);
+    if (routed !== undefined) {
+      const c = routed.route.credentials;
+      return [{ requestUri: routed.requestUri, route: [], ...(c === undefined ? {} : { credentials: c }) }];
+    }
+    return explicit ? [{ requestUri: target, route: [] }] : [];
+  }
+  return contacts.map((c) => {
+    // A connection (or an RFC 5626 flow) is the only way back to the contact; over UDP the contact
+    // address itself is used, through the instance that took the registration.
+    const flow = c.flow.transport !== 'udp' || c.instanceId !== undefined ? flowRef(c.flow) : undefined;
+    return { requestUri: c.contact, route: c.path, pin: { instance: c.flow.instance, ...(flow === undefined ? {} : { flow }) } };
+  });
+}
+
+export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOutcome> {
+  const stored = await ctx.calls.get(cmd.call);
+  if (stored === undefined) return { ok: false, code: REPLY_CODE.NOT_FOUND, error: `no call ${cmd.call}` };
+  const inbound = stored.value.dialog;
+  if (inbound.role !== 'uas' || (inbound.phase !== 'offered' && inbound.phase !== 'early')) {
+    return { ok: false, code: REPLY_CODE.BAD_STATE, error: `only an inbound call that is not answered can be bridged (${inbound.role}, ${inbound.phase})` };
+  }
+  if (stored.value.bridge !== undefined) return { ok: false, code: REPLY_CODE.CONFLICT, error: 'the call is already bridged' };
+  const sdp = inbound.remoteSdp;
+  if (sdp === undefined) return { ok: false, code: REPLY_CODE.INVALID, error: 'the inbound call has no SDP offer (late offer is not supported)' };
+  let to: string;
+  let from: string;
+  try {
+    to = withoutTag(inbound.localUri);
+    from = withoutTag(inbound.remoteUri);
+  } catch {
+    return { ok: false, code: REPLY_CODE.INVALID, error: 'the inbound From/To cannot be reused' };
+  }
+  const target = cmd.target ?? parseNameAddr(to).uri.raw;
+  const targets = await targetsOf(ctx, target, cmd.target !== undefined);
+  if (targets === undefined) return { ok: false, code: REPLY_CODE.INVALID, error: `target ${target.slice(0, 80)} is not a SIP URI` };
+  if (targets.length === 0) return { ok: false, code: REPLY_CODE.NOT_FOUND, error: `${target.slice(0, 80)} is not registered and no route matches` };
+  const legs = targets.map((_, i) => `${cmd.call}-b${i + 1}`);
+  const state: BridgeState = { legs, failed: [] };
+  const marked = await runStep<boolean>(ctx, cmd.call, (entry) => {
+    if (entry.bridge !== undefined || (entry.dialog.phase !== 'offered' && entry.dialog.phase !== 'early')) return { kind: 'stop', result: false };
+    return { kind: 'transition', transition: unchangedDialog(entry.dialog), result: true, bridge: state };
+  });
+  if (marked.kind !== 'done' || !marked.result) return { ok: false, code: REPLY_CODE.CONFLICT, error: 'the call changed (answered, ended or bridged)' };
+  const headers = { ...(stored.value.headers ?? {}), ...(cmd.headers ?? {}) };
+  const failures: string[] = [];
+  await Promise.all(
+    targets.map(async (t, i) => {
+      const leg = legs[i] ?? `${cmd.call}-b${i + 1}`;
+      const r = await startLeg(ctx, {
+        call: leg,
+        from,
+        to: target === parseNameAddr(to).uri.raw ? to : `<${target}>`,
+        requestUri: t.requestUri,
+        sdp,
+        ...(Object.keys(headers).length === 0 ? {} : { headers }),
+        ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }),
+        ...(t.route.length === 0 ? {} : { route: t.route.map((r) => (r.trim().startsWith('<') ? r.trim() : `<${r.trim()}>`)) }),
+        ...(t.pin === undefined ? {} : { pin: t.pin }),
+        ...(t.credentials === undefined ? {} : { credentials: t.credentials }),
+        bridgeOf: cmd.call,
+      });
+      if (!r.ok) {
+        failures.push(`${leg}: ${r.error}`);
+        await legDone(ctx, cmd.call, leg, 500);
+      }
+    }),
+  );
+  if (failures.length === targets.length) return { ok: false, code: REPLY_CODE.INVALID, error: failures.join('; ') };
+  return { ok: true };
+}
+
+/** SIPNATS_ROUTING=bridge: a new inbound call is bridged at once; nowhere to go → 404. */
+export async function autoBridge(ctx: UaContext, call: string): Promise<void> {
+  const r = await bridge(ctx, { v: 1, action: 'bridge', call });
+  if (r.ok) return;
+  const status = r.code === REPLY_CODE.NOT_FOUND ? 404 : 480;
+  const rejected = await runCallCommand(ctx, call, { action: 'reject', status });
+  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call, error: r.error, status, rejected: rejected.ok }, 'inbound call not bridged');
+}
+
+/** A transition that only writes the entry (the bridge state), the dialog unchanged. */
+function unchangedDialog(record: DialogRecord): Transition {
+  return { record, changed: true, responses: [], requests: [], events: [], timers: [], cancelTimers: [] };
+}
+
+/** Busy first, then the lowest class that says most (4xx over 5xx/6xx), else 480. */
+export function bridgeStatus(statuses: readonly number[]): number {
+  if (statuses.some((s) => s === 486 || s === 600)) return 486;
+  const real = statuses.filter((s) => s >= 300 && s !== 487 && s !== 408);
+  if (real.length === 0) return 480;
+  return [...real].sort((a, b) => a - b)[0] ?? 480;
+}
+
+/** A leg failed before an answer: note it; when every leg failed, reject the inbound call. */
+async function legDone(ctx: UaContext, inbound: string, leg: string, status: number): Promise<void> {
+  await runStep(
+    ctx,
+    inbound,
+    (entry) => {
+      const b = entry.bridge;
+      if (b === undefined || b.failed.some((f) => f.leg === leg)) return { kind: 'stop', result: undefined };
+      const state: BridgeState = { legs: b.legs, failed: [...b.failed, { leg, status }] };
+      const phase = entry.dialog.phase;
+      if (state.failed.length < b.legs.length || (phase !== 'offered' && phase !== 'early')) {
+        return { kind: 'transition', transition: unchangedDialog(entry.dialog), result: undefined, bridge: state };
+      }
+      const r = handleCommand(ctx.dialog, entry.dialog, { action: 'reject', status: bridgeStatus(state.failed.map((f) => f.status)) }, ctx.clock());
+      return { kind: 'transition', transition: r.ok ? r.transition : unchangedDialog(entry.dialog), result: undefined, bridge: state };
+    },
+    { onResponse: responseFeeder(ctx) },
+  );
+}
+
+function quietly(ctx: UaContext, what: string, p: Promise<unknown>): void {
+  p.catch((err: unknown) => ctx.log.warn({ err, what }, 'bridge reaction failed'));
+}
+
+/** The INFO to relay for an `info` or `dtmf` event (DTMF as application/dtmf-relay, RFC 6086 usage). */
+export function relayedInfo(ev: UacEvent): { readonly action: 'info'; readonly contentType: string; readonly body: string } | undefined {
+  if (ev.event === 'dtmf' && ev.dtmf !== undefined) {
+    return { action: 'info', contentType: 'application/dtmf-relay', body: `Signal=${ev.dtmf.digit}\r\nDuration=${ev.dtmf.duration ?? 160}\r\n` };
+  }
+  if (ev.event === 'info' && ev.contentType !== undefined && ev.body !== undefined) return { action: 'info', contentType: ev.contentType, body: ev.body };
+  return undefined;
+}
+
+/** Reacts to the events of a bridged inbound call or of one of its legs. */
+export function reactToBridgeEvents(ctx: UaContext, source: BridgeSource, events: readonly UacEvent[]): void {
+  for (const ev of events) {
+    const info = relayedInfo(ev);
+    if (ev.event === 'updated' && ev.sdp !== undefined) {
+      // No status: the peer's re-INVITE/UPDATE offer; with a status: the answer to the one we relayed.
+      const sdp = ev.sdp;
+      quietly(ctx, 'relay offer/answer', ev.status === undefined ? relayOffer(ctx, source, sdp) : relayAnswer(ctx, source, sdp));
+      continue;
+    }
+    if (source.legs !== undefined) {
+      if (ev.event === 'cancelled' || ev.event === 'ended' || ev.event === 'failed') {
+        const cause = ev.cause ?? 'NORMAL_CLEARING';
+        for (const leg of source.legs) quietly(ctx, `hangup ${leg}`, runCallCommand(ctx, leg, { action: 'hangup', cause }));
+      }
+      // INFO goes to the connected leg (the others are not confirmed: BAD_STATE, ignored).
+      if (info !== undefined) for (const leg of source.legs) quietly(ctx, `info ${leg}`, runCallCommand(ctx, leg, info));
+      continue;
+    }
+    const inbound = source.bridgeOf;
+    if (inbound === undefined) continue;
+    if (info !== undefined) {
+      quietly(ctx, 'info inbound', runCallCommand(ctx, inbound, info));
+      continue;
+    }
+    switch (ev.event) {
+      case 'ringing':
+        quietly(ctx, 'ring', runCallCommand(ctx, inbound, { action: 'ring' }));
+        break;
+      case 'early':
+        if (ev.sdp !== undefined) quietly(ctx, 'early', runCallCommand(ctx, inbound, { action: 'ring', status: 183, sdp: ev.sdp }));
+        break;
+      case 'answered':
+        quietly(ctx, 'answer', answered(ctx, inbound, source.call, ev.sdp));
+        break;
+      case 'failed':
+      case 'cancelled':
+        quietly(ctx, 'leg failed', legDone(ctx, inbound, source.call, ev.status ?? 480));
+        break;
+      case 'ended':
+        quietly(ctx, 'hangup inbound', runCallCommand(ctx, inbound, { action: 'hangup', cause: ev.cause ?? 'NORMAL_CLEARING' }));
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** The other side of a bridge: the inbound call of a leg, the connected leg of an inbound call. */
+async function peerOf(ctx: UaContext, source: BridgeSource): Promise<string | undefined> {
+  if (source.bridgeOf !== undefined) return source.bridgeOf;
+  for (const leg of source.legs ?? []) {
+    const e = await ctx.calls.get(leg);
+    if (e !== undefined && e.value.dialog.phase === 'confirmed') return leg;
+  }
+  return undefined;
+}
+
+/** A peer's offer mid-call goes to the other side as re-INVITE; when that cannot be, it is accepted as it is. */
+async function relayOffer(ctx: UaContext, source: BridgeSource, sdp: string): Promise<void> {
+  const peer = await peerOf(ctx, source);
+  const r = peer === undefined ? undefined : await runCallCommand(ctx, peer, { action: 'update', sdp });
+  if (r?.ok !== true) await acceptPendingOffer(ctx, source.call);
+}
+
+/** The other side answered the relayed offer: its SDP answers the pending offer here. */
+async function relayAnswer(ctx: UaContext, source: BridgeSource, sdp: string): Promise<void> {
+  const peer = await peerOf(ctx, source);
+  if (peer === undefined) return;
+  const r = await runCallCommand(ctx, peer, { action: 'answer', sdp });
+  if (!r.ok && ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call: peer, error: r.error }, 'relayed answer not applied');
+}
+
+async function answered(ctx: UaContext, inbound: string, leg: string, sdp: string | undefined): Promise<void> {
+  const won = sdp !== undefined && (await runCallCommand(ctx, inbound, { action: 'answer', sdp })).ok;
+  if (!won) {
+    await runCallCommand(ctx, leg, { action: 'hangup', cause: 'NORMAL_CLEARING', reason: 'another branch answered first' });
+    return;
+  }
+  const entry = await ctx.calls.get(inbound);
+  for (const other of entry?.value.bridge?.legs ?? []) {
+    if (other !== leg) quietly(ctx, `hangup ${other}`, runCallCommand(ctx, other, { action: 'hangup', cause: 'NORMAL_CLEARING', reason: 'Call completed elsewhere' }));
+  }
+}

@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict';
+import { bridgeStatus, withoutTag } from '../src/handlers/bridge.js';
+
+describe('bridge helpers', () => {
+  it('withoutTag keeps the display name and URI, drops the tag and other header parameters', () => {
+    assert.equal(withoutTag('"Alice" <sip:alice@example.com>;tag=abc'), '"Alice" <sip:alice@example.com>');
+    assert.equal(withoutTag('<sip:bob@example.com;transport=udp>;tag=x'), '<sip:bob@example.com;transport=udp>');
+    assert.equal(withoutTag('sip:carol@example.com'), '<sip:carol@example.com>');
+  });
+
+  it('bridgeStatus: busy first, then the lowest real failure, else 480', () => {
+    assert.equal(bridgeStatus([404, 486, 503]), 486);
+    assert.equal(bridgeStatus([603, 404]), 404);
+    assert.equal(bridgeStatus([600]), 486);
+    assert.equal(bridgeStatus([487, 408]), 480);
+    assert.equal(bridgeStatus([]), 480);
+  });
+});
