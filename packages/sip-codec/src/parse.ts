@@ -55,8 +55,8 @@ export function asBuffer(bytes: Uint8Array): Buffer {
  */
 const scratch: HeaderTable = Array.from({ length: 64 * HS }, () => 0);
 /**
- * By header id Via (1) .. Content-Length (7), contiguous in H: table index of the header's first line, or -1;
- * filled by the line loop so that the checks after it need not walk the table again.
+ * By header id Via (1) .. Content-Length (7), contiguous in H: table index of the header's first
+ * line, or -1; filled by the line loop so that the checks after it need not walk the table again.
  */
 const first: number[] = Array.from({ length: H.CONTENT_LENGTH + 1 }, () => -1);
 

@@ -10,6 +10,7 @@ import { createUaMetrics } from '../src/ops/metrics.js';
 import { MemoryBindingStore } from '../src/registrar/binding-store.js';
 import type { InMessage } from '../src/runtime/messaging.js';
 import { MemoryCallStore } from '../src/store/call-store.js';
+import { MemoryUacStore } from '../src/store/uac-store.js';
 import { FakeMessaging } from './app-harness.js';
 import { FakeClock, seededRandom } from './support/fakes.js';
 
@@ -28,6 +29,7 @@ describe('ua app: SIGTERM drain', () => {
       config: loadConfig(uaSettings, { SIPNATS_INSTANCE_ID: 'ua-drain', SIPNATS_AUTH_SECRET: 'unit-test-secret-0123456789' }),
       messaging: new StuckMessaging(),
       calls: new MemoryCallStore(),
+      uacs: new MemoryUacStore(),
       bindings: new MemoryBindingStore(),
       nonceCounts: new MemoryNonceCountStore({ maxEntries: 10, ttlMs: 300_000, clock: clock.read }),
       credentials: new StaticCredentialStore([]),
