@@ -132,60 +132,8 @@ export interface RequestSpec {
   readonly body?: BodySpec;
 }
 
-/** RFC 3261 §21 reason phrases for the codes the core emits. */
-const REASONS: Readonly<Record<number, string>> = {
-  100: 'Trying',
-  180: 'Ringing',
-  181: 'Call Is Being Forwarded',
-  182: 'Queued',
-  183: 'Session Progress',
-  200: 'OK',
-  202: 'Accepted',
-  300: 'Multiple Choices',
-  301: 'Moved Permanently',
-  302: 'Moved Temporarily',
-  305: 'Use Proxy',
-  380: 'Alternative Service',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  407: 'Proxy Authentication Required',
-  408: 'Request Timeout',
-  410: 'Gone',
-  415: 'Unsupported Media Type',
-  420: 'Bad Extension',
-  421: 'Extension Required',
-  422: 'Session Interval Too Small',
-  423: 'Interval Too Brief',
-  480: 'Temporarily Unavailable',
-  481: 'Call/Transaction Does Not Exist',
-  482: 'Loop Detected',
-  483: 'Too Many Hops',
-  484: 'Address Incomplete',
-  486: 'Busy Here',
-  487: 'Request Terminated',
-  488: 'Not Acceptable Here',
-  491: 'Request Pending',
-  500: 'Server Internal Error',
-  501: 'Not Implemented',
-  503: 'Service Unavailable',
-  504: 'Server Time-out',
-  600: 'Busy Everywhere',
-  603: 'Decline',
-  604: 'Does Not Exist Anywhere',
-  606: 'Not Acceptable',
-};
-
-/** The RFC 3261 reason phrase for a status code (a class default for unknown codes). */
-export function reasonPhrase(status: number): string {
-  const known = REASONS[status];
-  if (known !== undefined) return known;
-  const klass = Math.floor(status / 100);
-  return REASONS[klass * 100] ?? 'Unknown';
-}
+/** The reason phrase for a status code: the codec's table (RFC 3261 §21 and later RFCs). */
+export { reasonPhrase } from '@sipnats/sip-codec';
 
 /** Quotes a value as an RFC 3261 quoted-string (backslash-escaping `"` and `\`). */
 export function quote(value: string): string {

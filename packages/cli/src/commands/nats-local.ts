@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { connect } from 'node:net';
+import { tcpAnswers } from '../cluster/wait.js';
 
 export interface HostPort {
   readonly host: string;
@@ -26,16 +26,7 @@ export function isLoopback(host: string): boolean {
 
 /** Resolves true when a TCP connection to host:port succeeds within timeoutMs. */
 export function answers({ host, port }: HostPort, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return tcpAnswers(host, port, timeoutMs);
 }
 
 export interface LocalNats {
