@@ -64,11 +64,23 @@ describe('transport end to end (nats-server, transport process, SIPp)', function
       timeoutMs: 40_000,
     });
     assert.equal(r.code, 0, r.output.slice(-2000));
-    const mine = responder.received.slice(start);
-    const callIds = new Set(mine.filter((e) => e.method === 'INVITE').map((e) => e.callId));
-    assert.equal(callIds.size, 10, 'every call published its INVITE');
-    for (const method of ['INVITE', 'BYE']) assert.equal(mine.filter((e) => e.method === method).length, 10, `${method} published once per call`);
-    assert.deepEqual(responder.duplicates(), []);
+    // A slow responder may see a request again as a republish (attempt 2, 3, ...: the transport's
+    // guard against a lost envelope, not a retransmission); what must be exactly once is what the
+    // peer's retransmissions cause, so only first attempts are counted.
+    const mine = responder.received.slice(start).filter((e) => (e.attempt ?? 1) === 1);
+    const perCall = new Map<string, string[]>();
+    for (const e of mine) perCall.set(e.callId, [...(perCall.get(e.callId) ?? []), e.method]);
+    const detail = [...perCall].map(([id, methods]) => `${id}: ${methods.join(' ')}`).join('\n');
+    assert.equal(perCall.size, 10, `every call published its requests\n${detail}`);
+    // INVITE and BYE exactly once. The ACK at most once: when every copy of it is lost, SIPp's BYE
+    // can end the call before a retransmitted 200 draws another ACK.
+    for (const [id, methods] of perCall) {
+      const n = (method: string): number => methods.filter((m) => m === method).length;
+      const why = `${id}\n${detail}\n${r.output.slice(-1500)}`;
+      assert.equal(n('INVITE'), 1, `INVITE published once: ${why}`);
+      assert.equal(n('BYE'), 1, `BYE published once: ${why}`);
+      assert.ok(n('ACK') <= 1, `ACK published at most once: ${why}`);
+    }
   });
 
   describe('SIPp as UAS', function () {
