@@ -10,11 +10,11 @@ import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { decodeJson, encodeJson, OutMessage, ResponseEnvelope, subjects, toBase64 } from '@sipnats/contracts';
-import WebSocket from 'ws';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startResponder, type Responder } from '../support/responder.js';
 import { makeTestCert, type TestCert } from '../support/tls-cert.js';
 import { startTransport, type TransportProcess } from '../support/transport-process.js';
+import { connectWsSip, isRequest, isResponse } from '../support/ws-sip-client.js';
 
 const CORPUS = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
 
@@ -111,52 +111,46 @@ describe('transport edges: TLS, WebSocket, two instances, hostile input', functi
   });
 
   it('WebSocket (subprotocol sip): OPTIONS and REGISTER answered on the connection; a flow-bound request is delivered on it', async function () {
-    const ws = new WebSocket(`ws://127.0.0.1:${a.ports['ws']}`, 'sip');
-    const got: string[] = [];
-    ws.on('message', (d: Buffer) => got.push(d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    assert.equal(ws.protocol, 'sip');
-    const req = (method: string, n: number): string =>
-      [
-        `${method} sip:example.com SIP/2.0`,
-        `Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK-ws-${method}-${n};rport`,
+    const ws = await connectWsSip(`ws://127.0.0.1:${a.ports['ws']}`);
+    try {
+      const req = (method: string, n: number): string =>
+        [
+          `${method} sip:example.com SIP/2.0`,
+          `Via: ${ws.via()}`,
+          'Max-Forwards: 70',
+          'From: <sip:alice@example.com>;tag=w1',
+          'To: <sip:alice@example.com>',
+          `Call-ID: ws-${method}-${n}`,
+          `CSeq: ${n} ${method}`,
+          `Contact: ${ws.contact('alice')}`,
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n');
+      ws.send(req('OPTIONS', 1));
+      ws.send(req('REGISTER', 2));
+      await ws.waitFor(isResponse('OPTIONS', 200, 'ws-OPTIONS-1'), '200 to OPTIONS', 5000);
+      await ws.waitFor(isResponse('REGISTER', 200, 'ws-REGISTER-2'), '200 to REGISTER', 5000);
+      const reg = responder.received.find((e) => e.callId === 'ws-REGISTER-2');
+      assert.ok(reg);
+      assert.equal(reg.flow.transport, 'ws');
+      const msg = [
+        `MESSAGE sip:alice@${ws.host};transport=ws SIP/2.0`,
         'Max-Forwards: 70',
-        'From: <sip:alice@example.com>;tag=w1',
+        'From: <sip:server@example.com>;tag=s1',
         'To: <sip:alice@example.com>',
-        `Call-ID: ws-${method}-${n}`,
-        `CSeq: ${n} ${method}`,
-        'Contact: <sip:alice@df7jal23ls0d.invalid;transport=ws>',
-        'Content-Length: 0',
+        'Call-ID: ws-flow-1',
+        'CSeq: 1 MESSAGE',
+        'Content-Type: text/plain',
+        'Content-Length: 2',
         '',
-        '',
+        'hi',
       ].join('\r\n');
-    ws.send(req('OPTIONS', 1));
-    ws.send(req('REGISTER', 2));
-    const deadline = Date.now() + 5000;
-    while (got.filter((m) => m.startsWith('SIP/2.0 200')).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(got.filter((m) => m.startsWith('SIP/2.0 200')).length, 2, got.join('\n---\n'));
-    const reg = responder.received.find((e) => e.callId === 'ws-REGISTER-2');
-    assert.ok(reg);
-    assert.equal(reg.flow.transport, 'ws');
-    const msg = [
-      'MESSAGE sip:alice@df7jal23ls0d.invalid;transport=ws SIP/2.0',
-      'Max-Forwards: 70',
-      'From: <sip:server@example.com>;tag=s1',
-      'To: <sip:alice@example.com>',
-      'Call-ID: ws-flow-1',
-      'CSeq: 1 MESSAGE',
-      'Content-Type: text/plain',
-      'Content-Length: 2',
-      '',
-      'hi',
-    ].join('\r\n');
-    nc.publish(subjects().out('edge-a'), encodeJson(OutMessage, { v: 1, kind: 'request', raw: toBase64(msg), flow: reg.flow }));
-    while (!got.some((m) => m.startsWith('MESSAGE ')) && Date.now() < deadline + 3000) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(got.some((m) => m.startsWith('MESSAGE ') && m.includes('ws-flow-1')));
-    ws.close();
+      nc.publish(subjects().out('edge-a'), encodeJson(OutMessage, { v: 1, kind: 'request', raw: toBase64(msg), flow: reg.flow }));
+      await ws.waitFor(isRequest('MESSAGE', 'ws-flow-1'), 'the MESSAGE on the connection', 8000);
+    } finally {
+      await ws.close();
+    }
   });
 
   it('a response reaching the instance that does not own the transaction is forwarded and completes it; a tampered branch is refused', async function () {

@@ -15,31 +15,24 @@ import { startResponder, type Responder } from '../support/responder.js';
 import { makeTestCert, type TestCert } from '../support/tls-cert.js';
 import { headerLines } from '../support/transport-sipp.js';
 import { startTransport, type TransportProcess } from '../support/transport-process.js';
+import { connectWsSip, isRequest, isResponse, type WsSipClient } from '../support/ws-sip-client.js';
 
 const INSTANCE = 'wss-1';
 
-function request(method: string, n: number): string {
+function request(ws: WsSipClient, method: string, n: number): string {
   return [
     `${method} sip:example.com SIP/2.0`,
-    `Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK-wss-${method}-${n};rport`,
+    `Via: ${ws.via()}`,
     'Max-Forwards: 70',
     'From: <sip:alice@example.com>;tag=ws1',
     'To: <sip:alice@example.com>',
     `Call-ID: wss-${method}-${n}`,
     `CSeq: ${n} ${method}`,
-    'Contact: <sip:alice@df7jal23ls0d.invalid;transport=wss>',
+    `Contact: ${ws.contact('alice')}`,
     'Content-Length: 0',
     '',
     '',
   ].join('\r\n');
-}
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('transport over secure WebSocket (RFC 7118, wss) with nats-server and the transport process', function () {
@@ -71,21 +64,15 @@ describe('transport over secure WebSocket (RFC 7118, wss) with nats-server and t
 
   it('answers REGISTER and OPTIONS on the same wss connection and delivers a flow-bound request on it', async function () {
     const port = transport.ports['wss'] as number;
-    const ws = new WebSocket(`wss://127.0.0.1:${port}`, 'sip', { ca: readFileSync(cert.cert) });
-    const got: string[] = [];
-    ws.on('message', (d: Buffer) => got.push(d.toString('utf8')));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
+    const ws = await connectWsSip(`wss://127.0.0.1:${port}`, { transport: 'wss', ca: readFileSync(cert.cert) });
     try {
-      assert.equal(ws.protocol, 'sip');
-      ws.send(request('REGISTER', 1));
-      ws.send(request('OPTIONS', 2));
-      await until(() => got.filter((m) => m.startsWith('SIP/2.0 200')).length >= 2, 'two 200 responses');
-      assert.ok(got.some((m) => m.startsWith('SIP/2.0 200') && m.includes('CSeq: 1 REGISTER')));
-      assert.ok(got.some((m) => m.startsWith('SIP/2.0 200') && m.includes('CSeq: 2 OPTIONS')));
-      for (const m of got) assert.ok(headerLines(m, 'Via')[0]?.includes('received=127.0.0.1'), m);
+      ws.send(request(ws, 'REGISTER', 1));
+      ws.send(request(ws, 'OPTIONS', 2));
+      const answers = [
+        await ws.waitFor(isResponse('REGISTER', 200, 'wss-REGISTER-1'), '200 to REGISTER', 5000),
+        await ws.waitFor(isResponse('OPTIONS', 200, 'wss-OPTIONS-2'), '200 to OPTIONS', 5000),
+      ];
+      for (const m of answers) assert.ok(headerLines(m.text, 'Via')[0]?.includes('received=127.0.0.1'), m.text);
 
       const reg = responder.received.find((e) => e.callId === 'wss-REGISTER-1');
       assert.ok(reg, 'REGISTER published');
@@ -95,7 +82,7 @@ describe('transport over secure WebSocket (RFC 7118, wss) with nats-server and t
       assert.ok(path.startsWith(`<sips:127.0.0.1:${port};transport=wss;lr;sn-flow=`), path);
 
       const message = [
-        'MESSAGE sip:alice@df7jal23ls0d.invalid;transport=wss SIP/2.0',
+        `MESSAGE sip:alice@${ws.host};transport=wss SIP/2.0`,
         'Max-Forwards: 70',
         'From: <sip:server@example.com>;tag=s1',
         'To: <sip:alice@example.com>',
@@ -107,13 +94,11 @@ describe('transport over secure WebSocket (RFC 7118, wss) with nats-server and t
         'hello',
       ].join('\r\n');
       nc.publish(subjects().out(INSTANCE), encodeJson(OutMessage, { v: 1, kind: 'request', raw: toBase64(message), flow: reg.flow }));
-      await until(() => got.some((m) => m.startsWith('MESSAGE ')), 'the MESSAGE on the wss connection');
-      const delivered = got.find((m) => m.startsWith('MESSAGE ')) as string;
-      assert.ok(delivered.includes('Call-ID: wss-flow-1'));
+      const delivered = (await ws.waitFor(isRequest('MESSAGE', 'wss-flow-1'), 'the MESSAGE on the wss connection', 5000)).text;
       assert.ok(delivered.endsWith('\r\n\r\nhello'));
       assert.ok(headerLines(delivered, 'Via')[0]?.startsWith(`SIP/2.0/WSS 127.0.0.1:${port};branch=z9hG4bK-sn1.`), delivered);
     } finally {
-      ws.close();
+      await ws.close();
     }
   });
 

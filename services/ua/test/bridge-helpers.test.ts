@@ -15,4 +15,12 @@ describe('bridge helpers', () => {
     assert.equal(bridgeStatus([487, 408]), 480);
     assert.equal(bridgeStatus([]), 480);
   });
+
+  it('bridgeStatus: a failed flow (430, RFC 5626 §11.5) never reaches the caller: 480, or what another branch said', () => {
+    assert.equal(bridgeStatus([430]), 480);
+    assert.equal(bridgeStatus([430, 430]), 480);
+    assert.equal(bridgeStatus([430, 404]), 404);
+    assert.equal(bridgeStatus([430, 486]), 486);
+    assert.equal(bridgeStatus([430, 408, 487]), 480);
+  });
 });

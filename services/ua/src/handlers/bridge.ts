@@ -11,7 +11,8 @@
  * - leg `answered` → answer the inbound call with the leg's SDP; the first one wins, the other legs
  *   are hung up (CANCEL, or ACK+BYE when they answered too); a leg that loses gets BYE;
  * - leg `failed`/`cancelled` before an answer → noted on the inbound call; when every leg failed,
- *   the inbound call is rejected with the most telling status (486/600 busy first);
+ *   the inbound call is rejected with the most telling status (486/600 busy first; a 430 from a
+ *   registered connection that is gone is the proxy's business, never the caller's: 480);
  * - leg `ended` → the inbound call is hung up; inbound `cancelled`/`ended`/`failed` → every leg is;
  * - INFO (`info`, `dtmf`) on either side → INFO on the other;
  * - a peer's re-INVITE/UPDATE offer (`updated` without status) → re-INVITE with that SDP on the
@@ -157,10 +158,17 @@ function unchangedDialog(record: DialogRecord): Transition {
   return { record, changed: true, responses: [], requests: [], events: [], timers: [], cancelTimers: [] };
 }
 
+/**
+ * Statuses that say nothing about the callee: our own CANCEL (487), a timeout (408), and a
+ * registered connection that is gone (430 Flow Failed from the transport holding it: RFC 5626
+ * §11.5, meant for the authoritative proxy, never for an endpoint such as the caller).
+ */
+const NOT_THE_CALLEE: ReadonlySet<number> = new Set([408, 430, 487]);
+
 /** Busy first, then the lowest class that says most (4xx over 5xx/6xx), else 480. */
 export function bridgeStatus(statuses: readonly number[]): number {
   if (statuses.some((s) => s === 486 || s === 600)) return 486;
-  const real = statuses.filter((s) => s >= 300 && s !== 487 && s !== 408);
+  const real = statuses.filter((s) => s >= 300 && !NOT_THE_CALLEE.has(s));
   if (real.length === 0) return 480;
   return [...real].sort((a, b) => a - b)[0] ?? 480;
 }
