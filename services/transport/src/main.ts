@@ -12,6 +12,7 @@ import { closeOps, createOpsServer, listenOps } from '@sipnats/ops';
 import { build } from './app.js';
 import { transportChecks, transportSettings } from './config.js';
 import { createMetrics } from './ops/metrics.js';
+import { registerUdpKernelMetrics } from './ops/udp-kernel-stats.js';
 import { BusPort } from './publish/bus-port.js';
 
 const VERSION = '0.1.0';
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
   const port = new BusPort(log);
   const app = build({ config, log, nats: port, metrics, secret });
   await app.start();
+  const udpPorts = new Set(app.listeners.listeners.filter((l) => l.info.transport === 'udp').map((l) => l.info.local.port));
+  registerUdpKernelMetrics(metrics.registry, () => udpPorts);
 
   const ops = createOpsServer({ ready: () => app.readiness(), registry: metrics.registry });
   const http = parseHostPort(config.httpListen);
