@@ -105,7 +105,7 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
       const pendingFinal = phase === 'offered' || phase === 'early';
       if (method === 'INVITE' && (pendingFinal || (record.incoming !== undefined))) {
         // §14.2: an INVITE while another is unanswered: 500 with Retry-After 0..10 s.
-        reply(500, { headers: [['Retry-After', String(retryAfter0to10(input))]] });
+        reply(500, { headers: [['Retry-After', String(retryAfter0to10(input.random))]] });
         return out.done();
       }
       if (pendingFinal && sdp !== undefined && sdp !== record.remoteSdp) {
@@ -113,7 +113,7 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
         // waits for its answer this is 500 with Retry-After; once it was answered in a reliable
         // provisional, only the controller's answer to the INVITE could answer it, and it answers
         // the INVITE instead: refused the same way, retried once the call is up.
-        reply(500, { headers: [['Retry-After', String(retryAfter0to10(input))]] });
+        reply(500, { headers: [['Retry-After', String(retryAfter0to10(input.random))]] });
         return out.done();
       }
       if (record.outgoing !== undefined && !record.outgoing.retryPending) {
@@ -159,9 +159,9 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
   }
 }
 
-/** A Retry-After of 0..10 s chosen at random (§14.2, RFC 3311 §5.2). */
-function retryAfter0to10(input: InDialogInput): number {
-  return Math.floor((input.random ?? (() => randomInt(0, 10_001) / 10_000))() * 10);
+/** A Retry-After of 0..10 s chosen at random (§14.2, RFC 3311 §5.2); `random` gives 0..1. */
+export function retryAfter0to10(random?: () => number): number {
+  return Math.floor((random ?? (() => randomInt(0, 10_001) / 10_000))() * 10);
 }
 
 function onAck(out: Out, request: RequestView, now: number): Transition {
