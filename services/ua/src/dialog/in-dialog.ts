@@ -32,10 +32,13 @@ export function unknownDialog(request: RequestView): Transition {
   return out.done();
 }
 
-/** Whether the request belongs to this dialog (Call-ID and tags; CANCEL by its INVITE's CSeq). */
+/** Whether the request belongs to this dialog (Call-ID and tags; CANCEL by the CSeq of its INVITE or re-INVITE). */
 export function matchesDialog(record: DialogRecord, request: RequestView): boolean {
   if (request.callId !== record.callId) return false;
-  if (request.method === 'CANCEL') return request.cseq.seq === record.invite.cseq && request.from.tag === record.remoteTag;
+  if (request.method === 'CANCEL') {
+    const seq = request.cseq.seq;
+    return request.from.tag === record.remoteTag && (seq === record.invite.cseq || seq === record.incoming?.cseq);
+  }
   return request.from.tag === record.remoteTag && request.to.tag === record.localTag;
 }
 
@@ -52,7 +55,14 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
   if (method === 'ACK') return onAck(out, request, now);
   if (method === 'CANCEL') {
     reply(200);
-    if (phase === 'offered' || phase === 'early') {
+    const incoming = record.incoming;
+    if (request.cseq.seq !== record.invite.cseq) {
+      // §9.2: a re-INVITE not answered yet gets 487; the session stays as it was (§14.2).
+      if (incoming?.method === 'INVITE' && !incoming.answered) {
+        out.respond({ to: 'txn', txn: incoming.txn }, requestResponse(incoming.request, record, 487));
+        out.set({ incoming: undefined }, now);
+      }
+    } else if (phase === 'offered' || phase === 'early') {
       out.respond({ to: 'invite' }, requestResponse(record.invite.request, record, 487));
       out.set({ invite: { ...record.invite, finalStatus: 487 } }, now);
       endCall(out, now, 'ORIGINATOR_CANCEL', 'cancelled', 487);
@@ -138,7 +148,8 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
         armSessionTimer(out, now);
         return out.done();
       }
-      out.set({ remoteSdp: sdp, incoming: { method, cseq: request.cseq.seq, txn: input.txn, request: snapshot, sdp, answered: false } }, now);
+      // remoteSdp changes when the offer is answered (it may be cancelled before: §14.2).
+      out.set({ incoming: { method, cseq: request.cseq.seq, txn: input.txn, request: snapshot, sdp, answered: false } }, now);
       out.events.push({ event: 'updated', sdp });
       return out.done();
     }
