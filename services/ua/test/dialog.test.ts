@@ -385,6 +385,28 @@ describe('dialog: in-dialog requests', () => {
     assert.equal(t.timers[0]?.name, 'session-expire');
   });
 
+  it('RFC 4028 §10: a refresh answered with an unexpected non-2xx is tried again before the session expires, without a failed event', () => {
+    const r = confirmed();
+    const sent = T0 + 900_000;
+    const refresh = handleTimer(config, r, 'session-refresh', sent);
+    assert.equal(header(refresh.requests[0]?.headers ?? [], 'CSeq'), '1 INVITE');
+    const refused = response(['SIP/2.0 500 Server Internal Error', 'Via: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-x', 'From: <sip:bob@example.com>;tag=bob1', 'To: "Alice" <sip:alice@example.com>;tag=alice1', 'Call-ID: call-1@127.0.0.1', 'CSeq: 1 INVITE']);
+    const t = handleResponse(config, rec(refresh), refused, sent + 50);
+    assert.deepEqual(t.events, [], 'no failed event: the call goes on');
+    assert.equal(rec(t).outgoing, undefined);
+    assert.equal(rec(t).phase, 'confirmed');
+    // 1800 s: the peer gives up 1768 s after the last refresh, 868 s after this one: half of that.
+    assert.deepEqual(t.timers, [{ name: 'session-refresh', at: sent + 50 + 434_000 }]);
+    const again = handleTimer(config, rec(t), 'session-refresh', sent + 50 + 434_000);
+    assert.equal(again.requests[0]?.method, 'INVITE');
+    assert.equal(header(again.requests[0]?.headers ?? [], 'CSeq'), '2 INVITE');
+    // A controller's own re-INVITE that fails is still reported, and arms nothing.
+    const mine = cmd(r, { action: 'update', sdp: NEW_OFFER });
+    const failed = handleResponse(config, rec(mine), refused, T0 + 100);
+    assert.deepEqual(failed.events, [{ event: 'failed', status: 500, reason: 'Server Internal Error' }]);
+    assert.deepEqual(failed.timers, []);
+  });
+
   it('RFC 4028: the refresher parameter is relative to each transaction (our refresh says uac, our 2xx to the peer\'s says uas)', () => {
     // We refresh (the UAC did not name a refresher and supports timers: it does; here it asks us to).
     const ours = confirmed(['Supported: timer', 'Session-Expires: 600;refresher=uas']);

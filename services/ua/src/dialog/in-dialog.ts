@@ -11,7 +11,7 @@ import type { RequestView, ResponseView } from '../sip-view.js';
 import { allowHeader, inDialogRequest, Out, requestResponse } from './builders.js';
 import { armSessionTimer, sendAnswer, sendBye, sendProvisional } from './commands.js';
 import { parseDtmf } from './dtmf.js';
-import { sessionTimerHeaders } from './session-timer.js';
+import { refreshRetryAt, sessionTimerHeaders } from './session-timer.js';
 import { endCall } from './end-call.js';
 import { hasSdp } from './uas-invite.js';
 import type { DialogConfig, DialogRecord, Transition } from './types.js';
@@ -222,6 +222,12 @@ export function handleResponse(_config: DialogConfig, record: DialogRecord, resp
       return out.done();
     }
     out.set({ outgoing: undefined }, now);
+    if (outgoing.refresh) {
+      // RFC 4028 §10: the session was not refreshed; try again before it expires. The refresh
+      // is ours, not a controller's offer: no event (as for its 2xx).
+      if (record.timer !== undefined) out.arm('session-refresh', refreshRetryAt(record.timer, now));
+      return out.done();
+    }
     out.events.push({ event: 'failed', status, reason: response.reason });
     return out.done();
   }
