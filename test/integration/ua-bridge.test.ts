@@ -127,6 +127,14 @@ describe('ua bridge: SIPp caller → transport → ua (B2BUA) → registered SIP
     assert.equal(g.code, 0, explain(g, 'callee'));
   });
 
+  it("the caller's CANCEL of its relayed re-INVITE gets 487 (RFC 3261 §9.2); the callee's late answer is undone by a re-INVITE with the session that holds", async () => {
+    const hank = await callee('hank', 'uas-branch-reinvite-cancelled.xml');
+    const r = await caller('uac-call-reinvite-cancel.xml', 'hank');
+    assert.equal(r.code, 0, explain(r, 'caller'));
+    const h = await hank.done;
+    assert.equal(h.code, 0, explain(h, 'callee'));
+  });
+
   it("a busy callee's 486 reaches the caller", async () => {
     const busy = await callee('bob', 'uas-branch-busy.xml');
     const r = await caller('ua-call-busy.xml', 'bob');

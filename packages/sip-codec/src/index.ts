@@ -27,6 +27,9 @@
  *   different values; a malformed top Via, From or To; a Call-ID with LWS; CSeq not
  *   `number method` with the number below 2^32 or with a method differing from the request's;
  *   Max-Forwards outside 0..255. The top Via's branch is read but not required (RFC 2543 peers).
+ *   `ParseOptions.allowMissingVia` lets a request without Via through: one a UA core hands to
+ *   its own transport (RFC 3261 §8.1.1.7), never network input; a response always needs one.
+ *   Such a request has an empty `via`, and its `topVia` throws SIP_ERR_MISSING_HEADER.
  * - Negative, non-numeric or conflicting Content-Length (SIP_ERR_CONTENT_LENGTH, framing),
  *   Content-Length beyond the datagram (SIP_ERR_BODY_TRUNCATED), limits exceeded (message size,
  *   header count, line length: each its own code).

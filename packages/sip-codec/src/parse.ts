@@ -30,6 +30,8 @@ export interface InternalOptions {
   readonly maxLineBytes: number;
   /** Check the headers every request/response needs (off for messages built locally). */
   readonly validate: boolean;
+  /** A request may lack Via (ParseOptions.allowMissingVia). */
+  readonly allowMissingVia: boolean;
 }
 
 export function resolveOptions(o: ParseOptions | undefined, validate = true): InternalOptions {
@@ -39,6 +41,7 @@ export function resolveOptions(o: ParseOptions | undefined, validate = true): In
     maxHeaders: o?.maxHeaders ?? DEFAULT_LIMITS.maxHeaders,
     maxLineBytes: o?.maxLineBytes ?? DEFAULT_LIMITS.maxLineBytes,
     validate,
+    allowMissingVia: o?.allowMissingVia === true,
   };
 }
 
@@ -264,7 +267,7 @@ export function parseInternal(buf: Buffer, opt: InternalOptions): SipMessage {
 
   let eager: number[] | null = null;
   if (opt.validate) {
-    validateHeaders(buf, h, count, kind, start, methodEnd, blankStart, first, repeated);
+    validateHeaders(buf, h, count, kind, start, methodEnd, blankStart, first, repeated, opt.allowMissingVia);
     eager = found.slice();
   }
   const layout: MessageLayout = { buf, start, startLineEnd, h, count, blankStart, bodyStart, bodyEnd, contentLength, eager };

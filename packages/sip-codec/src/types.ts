@@ -119,7 +119,9 @@ export interface SipMessageBase {
   /** The body: a view into the input, never a copy. */
   readonly body: Uint8Array;
 
+  /** Every Via value, top first; empty for a request without Via (see ParseOptions.allowMissingVia). */
   readonly via: readonly Via[];
+  /** The top Via. Throws SipParseError(SIP_ERR_MISSING_HEADER) when the message has no Via. */
   readonly topVia: Via;
   readonly from: NameAddr;
   readonly to: NameAddr;
@@ -203,4 +205,13 @@ export interface ParseOptions extends SipLimits {
    * input must hold exactly one message.
    */
   readonly transport?: 'datagram' | 'stream';
+  /**
+   * Accept a request that has no Via at all (default false: SIP_ERR_MISSING_HEADER, as for any
+   * other missing header). Only for a request a UA core hands to its own transport layer, which
+   * puts the first Via on it (RFC 3261 §8.1.1.7, §18.1.1); never for input from the network. A
+   * response without Via is refused whatever this says (it could not be routed, §18.2.2). On
+   * such a request `via` is empty, `topVia`, `setTopViaParams` and `removeTopVia` throw
+   * SipParseError(SIP_ERR_MISSING_HEADER), and `prependVia` adds the first Via.
+   */
+  readonly allowMissingVia?: boolean;
 }

@@ -76,24 +76,30 @@ function checkDuplicates(buf: Buffer, h: HeaderTable, count: number, kind: Kind)
  * reported. `first` holds, by header id (Via..Max-Forwards), the table index of the header's
  * first line or -1, as the parser recorded it; `repeated` says whether one of From..Max-Forwards
  * occurs more than once, in which case the table is walked again to compare the copies.
+ * `allowMissingVia` lets a request without Via through (found[E.VIA] is then -1).
  */
 export function validateHeaders(
   buf: Buffer, h: HeaderTable, count: number, kind: Kind, methodStart: number, methodEnd: number, blankStart: number,
-  first: readonly number[], repeated: boolean,
+  first: readonly number[], repeated: boolean, allowMissingVia: boolean,
 ): void {
   const via = first[H.VIA] as number, from = first[H.FROM] as number, to = first[H.TO] as number;
   const callId = first[H.CALL_ID] as number, cseq = first[H.CSEQ] as number, maxFwd = first[H.MAX_FORWARDS] as number;
   if (repeated) checkDuplicates(buf, h, count, kind);
 
-  const missing = via < 0 ? 'Via' : from < 0 ? 'From' : to < 0 ? 'To' : callId < 0 ? 'Call-ID' : cseq < 0 ? 'CSeq' : '';
+  const noVia = via < 0 && (!allowMissingVia || kind !== 'request');
+  const missing = noVia ? 'Via' : from < 0 ? 'From' : to < 0 ? 'To' : callId < 0 ? 'Call-ID' : cseq < 0 ? 'CSeq' : '';
   if (missing !== '') throw err(SipErrorCode.MISSING_HEADER, `missing ${missing} header`, blankStart, kind);
   // Top Via, From, To: the fast path's scan, when it accepts, proves the value valid (it accepts
   // a subset of what the full parsers accept, which the checks accept too) and records what the
   // accessors need; otherwise the byte checks decide.
-  let s = h[via * HS + VALUE_START] as number;
-  let e = h[via * HS + VALUE_END] as number;
-  found[E.VIA_FAST] = unfolded(h, via) && scanTopVia(buf, s, e, found, E.VIA_SCAN) ? 1 : 0;
-  if (found[E.VIA_FAST] === 0 && !checkTopVia(buf, s, e)) throw err(SipErrorCode.VIA, 'malformed top Via', s, kind);
+  let s: number;
+  let e: number;
+  if (via >= 0) {
+    s = h[via * HS + VALUE_START] as number;
+    e = h[via * HS + VALUE_END] as number;
+    found[E.VIA_FAST] = unfolded(h, via) && scanTopVia(buf, s, e, found, E.VIA_SCAN) ? 1 : 0;
+    if (found[E.VIA_FAST] === 0 && !checkTopVia(buf, s, e)) throw err(SipErrorCode.VIA, 'malformed top Via', s, kind);
+  } else found[E.VIA_FAST] = 0; // the topVia accessor then finds no Via and says so
   s = h[from * HS + VALUE_START] as number;
   e = h[from * HS + VALUE_END] as number;
   found[E.FROM_FAST] = unfolded(h, from) && scanNameAddr(buf, s, e, found, E.FROM_SCAN) ? 1 : 0;

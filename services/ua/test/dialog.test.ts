@@ -262,6 +262,41 @@ describe('dialog: in-dialog requests', () => {
     assert.equal(rec(ack).incoming, undefined);
   });
 
+  it('§9.2: CANCEL of a re-INVITE not answered yet → 487 to the re-INVITE; the session stays as it was (§14.2)', () => {
+    const r = confirmed();
+    const offered = rec(req(r, inDialog('INVITE', 2, ['Content-Type: application/sdp'], NEW_OFFER)));
+    assert.equal(offered.remoteSdp, OFFER, 'the offer changes nothing until it is answered');
+    // The CANCEL's To is the re-INVITE's, with our tag.
+    const cancel = request([
+      'CANCEL sip:bob@127.0.0.1:5060 SIP/2.0',
+      'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-INVITE-2',
+      'From: "Alice" <sip:alice@example.com>;tag=alice1',
+      'To: <sip:bob@example.com>;tag=bob1',
+      'Call-ID: call-1@127.0.0.1',
+      'CSeq: 2 CANCEL',
+      'Max-Forwards: 70',
+    ]);
+    const t = req(offered, cancel);
+    assert.deepEqual(t.responses.map((x) => [x.target, x.response.status, header(x.response.headers, 'CSeq')]), [
+      [{ to: 'request' }, 200, '2 CANCEL'],
+      [{ to: 'txn', txn: 'txn-INVITE-2' }, 487, '2 INVITE'],
+    ]);
+    const after = rec(t);
+    assert.equal(after.incoming, undefined);
+    assert.equal(after.phase, 'confirmed');
+    assert.equal(after.remoteSdp, OFFER);
+    assert.deepEqual(t.events, []);
+    const late = handleCommand(config, after, { action: 'answer', sdp: ANSWER }, T0);
+    assert.equal(late.ok, false, 'the controller\'s late answer answers nothing');
+    // The next re-INVITE is a new offer as usual.
+    const next = req(after, inDialog('INVITE', 3, ['Content-Type: application/sdp'], NEW_OFFER));
+    assert.deepEqual(next.events, [{ event: 'updated', sdp: NEW_OFFER }]);
+    assert.equal(rec(cmd(rec(next), { action: 'answer', sdp: ANSWER })).remoteSdp, NEW_OFFER, 'answered: the offer is the session now');
+    // Once answered, a CANCEL of the re-INVITE is too late: 200 to the CANCEL only (§9.2).
+    const answered = rec(cmd(offered, { action: 'answer', sdp: ANSWER }));
+    assert.deepEqual(req(answered, cancel).responses.map((x) => x.response.status), [200]);
+  });
+
   it('a session refresh re-INVITE without SDP is answered at once with our SDP', () => {
     const t = req(confirmed(), inDialog('INVITE', 2));
     assert.equal(t.responses[0]?.response.status, 200);
@@ -348,6 +383,28 @@ describe('dialog: in-dialog requests', () => {
     const t = req(peer, inDialog('UPDATE', 2));
     assert.equal(t.responses[0]?.response.status, 200);
     assert.equal(t.timers[0]?.name, 'session-expire');
+  });
+
+  it('RFC 4028 §10: a refresh answered with an unexpected non-2xx is tried again before the session expires, without a failed event', () => {
+    const r = confirmed();
+    const sent = T0 + 900_000;
+    const refresh = handleTimer(config, r, 'session-refresh', sent);
+    assert.equal(header(refresh.requests[0]?.headers ?? [], 'CSeq'), '1 INVITE');
+    const refused = response(['SIP/2.0 500 Server Internal Error', 'Via: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-x', 'From: <sip:bob@example.com>;tag=bob1', 'To: "Alice" <sip:alice@example.com>;tag=alice1', 'Call-ID: call-1@127.0.0.1', 'CSeq: 1 INVITE']);
+    const t = handleResponse(config, rec(refresh), refused, sent + 50);
+    assert.deepEqual(t.events, [], 'no failed event: the call goes on');
+    assert.equal(rec(t).outgoing, undefined);
+    assert.equal(rec(t).phase, 'confirmed');
+    // 1800 s: the peer gives up 1768 s after the last refresh, 868 s after this one: half of that.
+    assert.deepEqual(t.timers, [{ name: 'session-refresh', at: sent + 50 + 434_000 }]);
+    const again = handleTimer(config, rec(t), 'session-refresh', sent + 50 + 434_000);
+    assert.equal(again.requests[0]?.method, 'INVITE');
+    assert.equal(header(again.requests[0]?.headers ?? [], 'CSeq'), '2 INVITE');
+    // A controller's own re-INVITE that fails is still reported, and arms nothing.
+    const mine = cmd(r, { action: 'update', sdp: NEW_OFFER });
+    const failed = handleResponse(config, rec(mine), refused, T0 + 100);
+    assert.deepEqual(failed.events, [{ event: 'failed', status: 500, reason: 'Server Internal Error' }]);
+    assert.deepEqual(failed.timers, []);
   });
 
   it('RFC 4028: the refresher parameter is relative to each transaction (our refresh says uac, our 2xx to the peer\'s says uas)', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { envelope, harness } from './app-harness.js';
-import { invite, req, SDP_ANSWER, type Dlg } from './app-sip.js';
+import { invite, req, SDP_ANSWER, SDP_OFFER, type Dlg } from './app-sip.js';
 
 describe('ua: a request delivered more than once (transport republish, lost answers)', () => {
   it('the same INVITE again (same txn, attempt 2) while the call waits for its controller: no second call, no 482, nothing sent', async () => {
@@ -59,6 +59,47 @@ describe('ua: a request delivered more than once (transport republish, lost answ
     assert.deepEqual(h.responses(), []);
     await h.send(envelope(req('INVITE', d, 1, { branch: 'z9hG4bK-other', body: 'v=0\r\n' })));
     assert.deepEqual(h.responses().map((r) => r.msg.status), [482]);
+    assert.equal(h.calls.size, 1);
+  });
+
+  it('a new INVITE (higher CSeq, new branch) after a rejected one with the same Call-ID and From tag is a new call, not merged (RFC 3261 §8.2.2.2)', async () => {
+    const h = harness();
+    const d: Dlg = { callId: 'rd-retry', fromTag: 'a7' };
+    await h.send(envelope(invite(d)));
+    const [first] = h.callEvents();
+    assert.equal((await h.command('reject', { v: 1, call: first?.call, action: 'reject', status: 486 })).ok, true);
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [486]);
+    h.callEvents();
+    h.clock.advance(1000); // well within the 64·T1 the ended call stays
+    const retry = envelope(req('INVITE', d, 2, { body: SDP_OFFER }));
+    await h.send(retry);
+    const events = h.callEvents();
+    assert.deepEqual(events.map((e) => e.event), ['offer'], 'offered as a new call');
+    assert.notEqual(events[0]?.call, first?.call);
+    assert.equal(h.calls.size, 1, 'the ended call made way for the new one');
+    assert.deepEqual(h.responses(), [], 'no 482');
+    assert.equal((await h.command('answer', { v: 1, call: events[0]?.call, action: 'answer', sdp: SDP_ANSWER })).ok, true);
+    const [ok] = h.responses();
+    assert.deepEqual([ok?.msg.status, ok?.out.txn, ok?.msg.cseq.seq], [200, retry.txn, 2]);
+    // Its in-dialog requests find the new call.
+    d.toTag = ok?.msg.to.tag;
+    await h.send(envelope(req('ACK', d, 2), { txn: null }));
+    await h.send(envelope(req('BYE', d, 3)));
+    assert.deepEqual(h.responses().map((r) => [r.msg.cseq.method, r.msg.status]), [['BYE', 200]]);
+    assert.deepEqual(h.callEvents().map((e) => e.event), ['answered', 'confirmed', 'ended']);
+  });
+
+  it('a new INVITE (other CSeq) while the call of its Call-ID and From tag is in progress gets 500 with Retry-After, not 482', async () => {
+    const h = harness();
+    const d: Dlg = { callId: 'rd-pending', fromTag: 'a8' };
+    await h.send(envelope(invite(d)));
+    assert.equal(h.callEvents().length, 1);
+    await h.send(envelope(req('INVITE', d, 2, { body: SDP_OFFER })));
+    const [r] = h.responses();
+    assert.equal(r?.msg.status, 500);
+    const after = Number(r?.msg.getHeader('Retry-After'));
+    assert.ok(Number.isInteger(after) && after >= 0 && after <= 10, `Retry-After ${after}`);
+    assert.deepEqual(h.callEvents(), []);
     assert.equal(h.calls.size, 1);
   });
 

@@ -7,7 +7,7 @@
  * handed to that instance; a flow that is gone gives 430 (RFC 5626 §5.3) to the requester.
  */
 import { ContractError, decodeJson, encodeJson, encodeJsonTrusted, fromBase64, OutMessage, ResponseEnvelope, toBase64, type FlowRef } from '@sipnats/contracts';
-import { parseMessage, serializeMessage, SipParseError, type SipRequest, type SipResponse } from '@sipnats/sip-codec';
+import { parseMessage, serializeMessage, SipParseError, type ParseOptions, type SipRequest, type SipResponse } from '@sipnats/sip-codec';
 import type { Logger } from '@sipnats/logging';
 import type { Context } from '../context.js';
 import { VIA_TRANSPORT, sipHost } from '../listeners/address.js';
@@ -21,11 +21,15 @@ import { NO_FLOW } from '../routing/token.js';
 import { TxnError, type TxnResponse, type Flow as TxnFlow } from '../txn/index.js';
 import { responseDestination } from '../inbound/via-received.js';
 import { nextHop, NextHopError } from './next-hop.js';
-import { hasViaLine, withPlaceholderVia } from './placeholder-via.js';
 
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 /** Methods whose requests (and 1xx/2xx responses) carry a Contact (RFC 3261 §8.1.1.8, RFC 6665, RFC 3515). */
 const NEEDS_CONTACT = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY', 'UPDATE']);
+/**
+ * OutMessages come from ua and controllers, not the network: a request may come without Via,
+ * ours is its first (RFC 3261 §8.1.1.7, §18.1.1); a response still needs its Via.
+ */
+const OUT_PARSE: ParseOptions = { maxMessageBytes: 1_048_576, maxHeaders: 4096, maxLineBytes: 65_536, transport: 'datagram', allowMissingVia: true };
 
 /** Branch of the top Via, undefined when there is none (a request from ua may come without Via). */
 function topBranch(req: SipRequest): string | undefined {
@@ -63,14 +67,8 @@ export class Outbound {
     }
     const out = decoded.value;
     let parsed;
-    let placeholder = false;
     try {
-      let bytes: Uint8Array = fromBase64(out.raw);
-      if (out.kind === 'request' && !hasViaLine(bytes)) {
-        bytes = withPlaceholderVia(bytes);
-        placeholder = true;
-      }
-      parsed = parseMessage(bytes, { maxMessageBytes: 1_048_576, maxHeaders: 4096, maxLineBytes: 65_536, transport: 'datagram' });
+      parsed = parseMessage(fromBase64(out.raw), OUT_PARSE);
     } catch (err) {
       ctx.metrics.dropped.inc({ reason: 'bad-out-message' });
       ctx.log.warn({ subject: msg.subject, err: err instanceof SipParseError ? err.code : String(err) }, 'OutMessage with unparseable SIP dropped');
@@ -84,7 +82,6 @@ export class Outbound {
     if (parsed.kind === 'response') {
       this.#response(parsed, out);
     } else {
-      if (placeholder) parsed.removeTopVia();
       this.#request(parsed, out, msg.reply);
     }
   }

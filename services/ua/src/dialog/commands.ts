@@ -214,7 +214,7 @@ function answerIncoming(out: Out, sdp: string, now: number): CommandOutcome {
   if (incoming === undefined) return fail('BAD_STATE', 'no offer to answer');
   const headers: Header[] = [['Contact', `<${record.localTarget}>`], ...(record.timer === undefined ? [] : sessionTimerHeaders(record.timer))];
   out.respond({ to: 'txn', txn: incoming.txn }, buildResponse(incoming.request, 200, { toTag: record.localTag, headers, ...sdpBody(sdp) }));
-  out.set({ localSdp: sdp, incoming: incoming.method === 'INVITE' ? { ...incoming, answered: true } : undefined }, now);
+  out.set({ localSdp: sdp, ...(incoming.sdp === undefined ? {} : { remoteSdp: incoming.sdp }), incoming: incoming.method === 'INVITE' ? { ...incoming, answered: true } : undefined }, now);
   armSessionTimer(out, now);
   return { ok: true, transition: out.done(), status: 200 };
 }

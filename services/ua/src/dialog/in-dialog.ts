@@ -11,7 +11,7 @@ import type { RequestView, ResponseView } from '../sip-view.js';
 import { allowHeader, inDialogRequest, Out, requestResponse } from './builders.js';
 import { armSessionTimer, sendAnswer, sendBye, sendProvisional } from './commands.js';
 import { parseDtmf } from './dtmf.js';
-import { sessionTimerHeaders } from './session-timer.js';
+import { refreshRetryAt, sessionTimerHeaders } from './session-timer.js';
 import { endCall } from './end-call.js';
 import { hasSdp } from './uas-invite.js';
 import type { DialogConfig, DialogRecord, Transition } from './types.js';
@@ -32,10 +32,13 @@ export function unknownDialog(request: RequestView): Transition {
   return out.done();
 }
 
-/** Whether the request belongs to this dialog (Call-ID and tags; CANCEL by its INVITE's CSeq). */
+/** Whether the request belongs to this dialog (Call-ID and tags; CANCEL by the CSeq of its INVITE or re-INVITE). */
 export function matchesDialog(record: DialogRecord, request: RequestView): boolean {
   if (request.callId !== record.callId) return false;
-  if (request.method === 'CANCEL') return request.cseq.seq === record.invite.cseq && request.from.tag === record.remoteTag;
+  if (request.method === 'CANCEL') {
+    const seq = request.cseq.seq;
+    return request.from.tag === record.remoteTag && (seq === record.invite.cseq || seq === record.incoming?.cseq);
+  }
   return request.from.tag === record.remoteTag && request.to.tag === record.localTag;
 }
 
@@ -52,7 +55,14 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
   if (method === 'ACK') return onAck(out, request, now);
   if (method === 'CANCEL') {
     reply(200);
-    if (phase === 'offered' || phase === 'early') {
+    const incoming = record.incoming;
+    if (request.cseq.seq !== record.invite.cseq) {
+      // §9.2: a re-INVITE not answered yet gets 487; the session stays as it was (§14.2).
+      if (incoming?.method === 'INVITE' && !incoming.answered) {
+        out.respond({ to: 'txn', txn: incoming.txn }, requestResponse(incoming.request, record, 487));
+        out.set({ incoming: undefined }, now);
+      }
+    } else if (phase === 'offered' || phase === 'early') {
       out.respond({ to: 'invite' }, requestResponse(record.invite.request, record, 487));
       out.set({ invite: { ...record.invite, finalStatus: 487 } }, now);
       endCall(out, now, 'ORIGINATOR_CANCEL', 'cancelled', 487);
@@ -105,7 +115,7 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
       const pendingFinal = phase === 'offered' || phase === 'early';
       if (method === 'INVITE' && (pendingFinal || (record.incoming !== undefined))) {
         // §14.2: an INVITE while another is unanswered: 500 with Retry-After 0..10 s.
-        reply(500, { headers: [['Retry-After', String(retryAfter0to10(input))]] });
+        reply(500, { headers: [['Retry-After', String(retryAfter0to10(input.random))]] });
         return out.done();
       }
       if (pendingFinal && sdp !== undefined && sdp !== record.remoteSdp) {
@@ -113,7 +123,7 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
         // waits for its answer this is 500 with Retry-After; once it was answered in a reliable
         // provisional, only the controller's answer to the INVITE could answer it, and it answers
         // the INVITE instead: refused the same way, retried once the call is up.
-        reply(500, { headers: [['Retry-After', String(retryAfter0to10(input))]] });
+        reply(500, { headers: [['Retry-After', String(retryAfter0to10(input.random))]] });
         return out.done();
       }
       if (record.outgoing !== undefined && !record.outgoing.retryPending) {
@@ -138,7 +148,8 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
         armSessionTimer(out, now);
         return out.done();
       }
-      out.set({ remoteSdp: sdp, incoming: { method, cseq: request.cseq.seq, txn: input.txn, request: snapshot, sdp, answered: false } }, now);
+      // remoteSdp changes when the offer is answered (it may be cancelled before: §14.2).
+      out.set({ incoming: { method, cseq: request.cseq.seq, txn: input.txn, request: snapshot, sdp, answered: false } }, now);
       out.events.push({ event: 'updated', sdp });
       return out.done();
     }
@@ -159,9 +170,9 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
   }
 }
 
-/** A Retry-After of 0..10 s chosen at random (§14.2, RFC 3311 §5.2). */
-function retryAfter0to10(input: InDialogInput): number {
-  return Math.floor((input.random ?? (() => randomInt(0, 10_001) / 10_000))() * 10);
+/** A Retry-After of 0..10 s chosen at random (§14.2, RFC 3311 §5.2); `random` gives 0..1. */
+export function retryAfter0to10(random?: () => number): number {
+  return Math.floor((random ?? (() => randomInt(0, 10_001) / 10_000))() * 10);
 }
 
 function onAck(out: Out, request: RequestView, now: number): Transition {
@@ -211,6 +222,12 @@ export function handleResponse(_config: DialogConfig, record: DialogRecord, resp
       return out.done();
     }
     out.set({ outgoing: undefined }, now);
+    if (outgoing.refresh) {
+      // RFC 4028 §10: the session was not refreshed; try again before it expires. The refresh
+      // is ours, not a controller's offer: no event (as for its 2xx).
+      if (record.timer !== undefined) out.arm('session-refresh', refreshRetryAt(record.timer, now));
+      return out.done();
+    }
     out.events.push({ event: 'failed', status, reason: response.reason });
     return out.done();
   }

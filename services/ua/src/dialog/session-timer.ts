@@ -64,6 +64,16 @@ export function refreshAt(timer: SessionTimer, now: number): number {
   return now + Math.floor((timer.interval * 1000) / 2);
 }
 
+/**
+ * When we try again after a refresh that failed (a non-2xx other than 491, 481 and 408, §10):
+ * halfway to when the peer gives the session up, counted from the refresh, sent at half the
+ * interval.
+ */
+export function refreshRetryAt(timer: SessionTimer, now: number): number {
+  const left = expireAt(timer, 0) - refreshAt(timer, 0);
+  return now + Math.max(1000, Math.floor(left / 2));
+}
+
 /** When the non-refresher gives up: interval minus min(32 s, interval / 3) (§10). */
 export function expireAt(timer: SessionTimer, now: number): number {
   return now + (timer.interval - Math.min(32, Math.floor(timer.interval / 3))) * 1000;

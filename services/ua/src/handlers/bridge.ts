@@ -271,12 +271,23 @@ async function relayOffer(ctx: UaContext, source: BridgeSource, sdp: string): Pr
   if (r?.ok !== true) await acceptPendingOffer(ctx, source.call);
 }
 
-/** The other side answered the relayed offer: its SDP answers the pending offer here. */
+/**
+ * The other side answered the relayed offer: its SDP answers the pending offer here. When that
+ * offer is gone (its re-INVITE was CANCELed and got 487, RFC 3261 §9.2), the other side is offered
+ * the session that still holds here again, so that both sides agree (§14.2).
+ */
 async function relayAnswer(ctx: UaContext, source: BridgeSource, sdp: string): Promise<void> {
   const peer = await peerOf(ctx, source);
   if (peer === undefined) return;
   const r = await runCallCommand(ctx, peer, { action: 'answer', sdp });
-  if (!r.ok && ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call: peer, error: r.error }, 'relayed answer not applied');
+  if (r.ok) return;
+  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call: peer, error: r.error }, 'relayed answer not applied');
+  if (r.code !== REPLY_CODE.CONFLICT) return;
+  const [here, there] = await Promise.all([ctx.calls.get(source.call), ctx.calls.get(peer)]);
+  const held = there?.value.dialog.remoteSdp;
+  if (held !== undefined && there?.value.dialog.incoming === undefined && here !== undefined && here.value.dialog.localSdp !== held) {
+    await runCallCommand(ctx, source.call, { action: 'update', sdp: held });
+  }
 }
 
 async function answered(ctx: UaContext, inbound: string, leg: string, sdp: string | undefined): Promise<void> {

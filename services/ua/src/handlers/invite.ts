@@ -1,10 +1,12 @@
 /**
  * A new inbound INVITE (no To tag): the core accepts it as a dialog in phase `offered` or refuses
- * it; an accepted call is indexed by Call-ID and the caller's tag (a second INVITE with the same
- * pair is a merged request, 482), stored in KV, and offered to controllers (`offer` event with the
- * X- headers). The no-answer timer is part of the stored entry, so any instance can fire it.
+ * it; an accepted call is indexed by Call-ID and the caller's tag (another INVITE with the same
+ * pair and CSeq is a merged request, 482; see redelivery.ts), stored in KV, and offered to
+ * controllers (`offer` event with the X- headers). The no-answer timer is part of the stored
+ * entry, so any instance can fire it.
  */
 import type { SipRequest } from '@sipnats/sip-codec';
+import { retryAfter0to10 } from '../dialog/in-dialog.js';
 import { acceptInvite } from '../dialog/uas-invite.js';
 import { randomToken } from '../ports.js';
 import { respond } from '../response.js';
@@ -41,13 +43,18 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
   if (record === undefined) return;
   const peerTag = req.from.tag ?? '';
   if (adopted === undefined && !(await ctx.calls.claimIndex(req.callId, peerTag, call))) {
-    // The same INVITE delivered again (redelivery.ts), or §8.2.2.2: same Call-ID and From tag as
-    // a call in progress, on another transaction.
+    // The same INVITE delivered again (redelivery.ts), §8.2.2.2: same Call-ID, From tag and CSeq
+    // as a call's INVITE, on another transaction; or a new INVITE of that Call-ID and From tag.
     const repeated = await repeatedInvite(ctx, req, origin, call);
     if (repeated.kind === 'adopt') return handleInvite(ctx, req, origin, toTag, repeated.call);
     if (repeated.kind === 'repeated') return;
     if (repeated.kind === 'merged') {
       sendResponse(ctx, origin.instance, origin.txn, 'INVITE', respond(req, 482, { toTag }));
+      return;
+    }
+    if (repeated.kind === 'busy') {
+      // As §14.2 for an INVITE while another is unanswered.
+      sendResponse(ctx, origin.instance, origin.txn, 'INVITE', respond(req, 500, { toTag, headers: [['Retry-After', String(retryAfter0to10())]] }));
       return;
     }
   }

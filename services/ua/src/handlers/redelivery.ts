@@ -9,7 +9,10 @@
  *   another transport instance). Its final response is sent again; while the call waits for its
  *   controller nothing is sent (the events went out with the first delivery). An index without a
  *   call (the first delivery died between the two writes) is adopted: the call is created under
- *   the indexed id, once (KV create).
+ *   the indexed id, once (KV create). Only the same CSeq on another branch is a merged request
+ *   (§8.2.2.2); another CSeq is a new INVITE (say a retry after a rejection or a CANCEL): it
+ *   takes the index of an ended call, which is removed at once instead of after its grace period,
+ *   and gets 500 with Retry-After while that call is up (as §14.2 does in a dialog).
  * - BYE with the CSeq of the BYE that ended the dialog: 200 again (RFC 3261 §15.1.2 answers a BYE
  *   for an ended dialog 481, but this is the same BYE, whose 200 was lost).
  */
@@ -17,7 +20,7 @@ import type { SipRequest } from '@sipnats/sip-codec';
 import { Out, requestResponse } from '../dialog/builders.js';
 import type { DialogRecord, Transition } from '../dialog/types.js';
 import { snapshotRequest } from '../response.js';
-import type { CallEntry } from '../store/call-store.js';
+import { removalTicket, type CallEntry } from '../store/call-store.js';
 import { responseWithoutOwnContact } from './contact.js';
 import type { RequestOrigin, UaContext } from './context.js';
 import { sendResponse } from './send.js';
@@ -29,8 +32,10 @@ export type RepeatedInvite =
   | { readonly kind: 'adopt'; readonly call: string }
   /** A repeated delivery: answered again or ignored; nothing more to do. */
   | { readonly kind: 'repeated' }
-  /** Another INVITE of the same Call-ID and From tag (§8.2.2.2 merged request): 482. */
-  | { readonly kind: 'merged' };
+  /** Same Call-ID, From tag and CSeq on another branch (§8.2.2.2 merged request): 482. */
+  | { readonly kind: 'merged' }
+  /** A new INVITE (another CSeq) while the call of its Call-ID and From tag is up: 500 with Retry-After. */
+  | { readonly kind: 'busy' };
 
 /** Whether `req` is the INVITE that created `entry` (through any transport instance). */
 export function isSameInvite(entry: CallEntry, req: SipRequest, origin: RequestOrigin): boolean {
@@ -53,15 +58,23 @@ export function finalInviteResponse(record: DialogRecord): { spec: ReturnType<ty
 
 /**
  * An INVITE whose dialog index (Call-ID, From tag) is taken already; `call` is the id this delivery
- * tried to claim.
+ * tried to claim. `retake`: whether an ended call's index may be taken (once per delivery).
  */
-export async function repeatedInvite(ctx: UaContext, req: SipRequest, origin: RequestOrigin, call: string): Promise<RepeatedInvite> {
+export async function repeatedInvite(ctx: UaContext, req: SipRequest, origin: RequestOrigin, call: string, retake = true): Promise<RepeatedInvite> {
   const indexed = await ctx.calls.findByDialog(req.callId, req.from.tag ?? '');
   if (indexed === undefined) return { kind: 'merged' };
   if (indexed === call) return { kind: 'ours' };
   const stored = await ctx.calls.get(indexed);
   if (stored === undefined) return { kind: 'adopt', call: indexed };
-  if (!isSameInvite(stored.value, req, origin)) return { kind: 'merged' };
+  if (!isSameInvite(stored.value, req, origin)) {
+    if (stored.value.dialog.invite.cseq === req.cseq.seq) return { kind: 'merged' };
+    const ended = removalTicket(stored);
+    if (ended === undefined || !retake) return { kind: 'busy' };
+    // The ended call goes now (a CAS on its entry), and this INVITE claims the index it held;
+    // another delivery that got there first is looked at again.
+    if ((await ctx.calls.remove(ended)) && (await ctx.calls.claimIndex(req.callId, req.from.tag ?? '', call))) return { kind: 'ours' };
+    return repeatedInvite(ctx, req, origin, call, false);
+  }
   const record = stored.value.dialog;
   const final = finalInviteResponse(record);
   const log = ctx.log.child({ call: indexed, callId: req.callId });
