@@ -36,10 +36,19 @@ export class FakeMessaging implements Messaging {
   readonly published: Published[] = [];
   readonly subs: { subject: string; handler: (m: InMessage) => void; active: boolean }[] = [];
   up = true;
+  /** Answer a request nobody subscribes to with the server's no-responders status, as NATS does. */
+  noResponders = false;
 
   publish(subject: string, data: Uint8Array, reply?: string): void {
     this.published.push({ subject, data, reply });
-    for (const s of this.subs) if (s.active && matches(s.subject, subject)) s.handler({ subject, data, reply });
+    let heard = false;
+    for (const s of this.subs) {
+      if (s.active && matches(s.subject, subject)) {
+        heard = true;
+        s.handler({ subject, data, reply });
+      }
+    }
+    if (!heard && reply !== undefined && this.noResponders) this.deliver(reply, new Uint8Array(0), undefined, true);
   }
 
   subscribe(subject: string, _queue: string | undefined, handler: (m: InMessage) => void) {
@@ -64,8 +73,8 @@ export class FakeMessaging implements Messaging {
   }
 
   /** Delivers a message as if NATS did. */
-  deliver(subject: string, data: Uint8Array, reply?: string): void {
-    for (const s of this.subs) if (s.active && matches(s.subject, subject)) s.handler({ subject, data, reply });
+  deliver(subject: string, data: Uint8Array, reply?: string, noResponders = false): void {
+    for (const s of this.subs) if (s.active && matches(s.subject, subject)) s.handler({ subject, data, reply, ...(noResponders ? { noResponders } : {}) });
   }
 
   take(prefix: string): Published[] {

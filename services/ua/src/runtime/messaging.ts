@@ -9,6 +9,8 @@ export interface InMessage {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly reply: string | undefined;
+  /** The server's status 503 on a reply subject: the request was published where nobody listens. */
+  readonly noResponders?: boolean;
 }
 
 export interface MessagingSubscription {
@@ -36,7 +38,8 @@ export function natsMessaging(nc: NatsConnection, isConnected: () => boolean): M
         ...(queue === undefined ? {} : { queue }),
         callback: (err, msg) => {
           if (err !== null) return;
-          handler({ subject: msg.subject, data: msg.data, reply: msg.reply === '' ? undefined : msg.reply });
+          const noResponders = msg.data.length === 0 && msg.headers?.code === 503;
+          handler({ subject: msg.subject, data: msg.data, reply: msg.reply === '' ? undefined : msg.reply, ...(noResponders ? { noResponders } : {}) });
         },
       });
       return {
