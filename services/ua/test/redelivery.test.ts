@@ -3,7 +3,7 @@ import { envelope, harness } from './app-harness.js';
 import { invite, req, SDP_ANSWER, SDP_OFFER, type Dlg } from './app-sip.js';
 
 describe('ua: a request delivered more than once (transport republish, lost answers)', () => {
-  it('the same INVITE again (same txn, attempt 2) while the call waits for its controller: no second call, no 482, nothing sent', async () => {
+  it('the same INVITE again (same txn, attempt 2) while the call waits for its controller: no second call, no 482, a 100 Trying so the transport stops publishing it', async () => {
     const h = harness();
     const d: Dlg = { callId: 'rd-1', fromTag: 'a1' };
     const first = envelope(invite(d));
@@ -14,7 +14,7 @@ describe('ua: a request delivered more than once (transport republish, lost answ
     await h.send({ ...first, attempt: 2 });
     await h.send({ ...first, attempt: 3 });
     assert.deepEqual(h.callEvents(), [], 'no second offer');
-    assert.deepEqual(h.responses(), [], 'no 482');
+    assert.deepEqual(h.responses().map((r) => [r.msg.status, r.out.txn]), [[100, first.txn], [100, first.txn]], 'no 482: 100 Trying on the INVITE transaction');
     assert.equal(h.calls.size, 1);
     // The controller still answers the one call.
     assert.equal((await h.command('answer', { v: 1, call: events[0]?.call, action: 'answer', sdp: SDP_ANSWER })).ok, true);
@@ -55,8 +55,9 @@ describe('ua: a request delivered more than once (transport republish, lost answ
     const d: Dlg = { callId: 'rd-4', fromTag: 'a4' };
     await h.send(envelope(invite(d)));
     assert.equal(h.callEvents().length, 1);
-    await h.send(envelope(invite(d))); // new txn id, same Via branch and CSeq
-    assert.deepEqual(h.responses(), []);
+    const again = envelope(invite(d)); // new txn id, same Via branch and CSeq
+    await h.send(again);
+    assert.deepEqual(h.responses().map((r) => [r.msg.status, r.out.txn]), [[100, again.txn]], 'the same call: only a 100 Trying');
     await h.send(envelope(req('INVITE', d, 1, { branch: 'z9hG4bK-other', body: 'v=0\r\n' })));
     assert.deepEqual(h.responses().map((r) => r.msg.status), [482]);
     assert.equal(h.calls.size, 1);

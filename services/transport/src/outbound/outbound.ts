@@ -90,6 +90,9 @@ export class Outbound {
     const ctx = this.#ctx;
     if (out.txn !== undefined) {
       ctx.republisher?.answered(out.txn); // a ua has the request: stop publishing it again
+      // The transport sent its own 100 Trying for every INVITE at once (§17.2.1); a 100 from the
+      // TU only says that a ua holds the request. It is not sent a second time.
+      if (res.status === 100 && res.cseq.method === 'INVITE') return;
       const txn = ctx.txns.server(out.txn);
       if (txn !== undefined && isOurFlow(txn.flow)) this.#addContact(res, res.cseq.method, res.status, txn.flow);
       const result = ctx.txns.respond(out.txn, res, serializeMessage(res));

@@ -7,7 +7,8 @@
  * - INVITE whose dialog index is taken: the same request when the call's INVITE has the same
  *   server transaction, or the same top Via (branch) and CSeq (the peer's retransmission taken by
  *   another transport instance). Its final response is sent again; while the call waits for its
- *   controller nothing is sent (the events went out with the first delivery). An index without a
+ *   controller a 100 Trying goes to the transport, which stops publishing it again (the events
+ *   went out with the first delivery). An index without a
  *   call (the first delivery died between the two writes) is adopted: the call is created under
  *   the indexed id, once (KV create). Only the same CSeq on another branch is a merged request
  *   (§8.2.2.2); another CSeq is a new INVITE (say a retry after a rejection or a CANCEL): it
@@ -79,7 +80,10 @@ export async function repeatedInvite(ctx: UaContext, req: SipRequest, origin: Re
   const final = finalInviteResponse(record);
   const log = ctx.log.child({ call: indexed, callId: req.callId });
   if (final === undefined) {
-    log.debug({ phase: record.phase }, 'repeated INVITE of a call in progress: ignored');
+    // Waiting for its controller (or its other leg): a 100 Trying tells the transport that a ua
+    // holds the INVITE, so it stops publishing it again (each delivery costs KV reads here).
+    log.debug({ phase: record.phase }, 'repeated INVITE of a call in progress: 100 Trying');
+    if (record.phase === 'offered' || record.phase === 'early') sendResponse(ctx, origin.instance, origin.txn, 'INVITE', requestResponse(record.invite.request, record, 100));
     return { kind: 'repeated' };
   }
   log.debug({ status: record.invite.finalStatus }, 'repeated INVITE: final response sent again');
