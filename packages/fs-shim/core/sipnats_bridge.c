@@ -15,6 +15,8 @@ typedef struct bridge_token {
     char target[MAX_DIAL];
 } bridge_token;
 
+static void reject(sipnats_core *c, const char *call, int status, const char *reason);
+
 sipnats_status core_offer_bridge(sipnats_core *c, const core_offer *o)
 {
     char target[MAX_DIAL];
@@ -24,6 +26,16 @@ sipnats_status core_offer_bridge(sipnats_core *c, const core_offer *o)
     sipnats_status s;
     size_t call_len = strlen(o->call);
 
+    if (o->from_bridge) {
+        /* Our own bridge's leg came back as a new call (bridge-target points at a sipnats
+         * transport, not at this FreeSWITCH): bridging it again would loop without end. */
+        core_log(c, SIPNATS_LOG_WARNING,
+                 "refused call.offer %s: its INVITE came from a sipnats bridge (%s); "
+                 "rejected with 482, check bridge-target",
+                 o->call, SIPNATS_SIP_HDR_CALL);
+        reject(c, o->call, 482, "Loop Detected");
+        return SIPNATS_ERR_ILLEGAL_STATE;
+    }
     if (!core_expand_template(c->bridge_target, o->call, o->to_user, o->from_user, 1, target,
                               sizeof(target), &why)) {
         core_log(c, SIPNATS_LOG_WARNING, "refused call.offer %s: bridge target: %s", o->call, why);
@@ -89,15 +101,15 @@ static int leave_alone(const char *code)
            strcmp(code, SIPNATS_REPLY_CODE_NOT_FOUND) == 0;
 }
 
-static void reject(sipnats_core *c, const char *call)
+static void reject(sipnats_core *c, const char *call, int status, const char *reason)
 {
     core_json j;
     if (core_json_init(&j, 256 + 6 * strlen(call)) != SIPNATS_OK)
         return;
     core_json_raw(&j, "{\"v\":%d,\"call\":", SIPNATS_ENVELOPE_VERSION);
     core_json_quote(&j, call, strlen(call));
-    core_json_raw(&j, ",\"action\":\"%s\",\"status\":503,\"reason\":\"Bridge Failed\"}",
-                  SIPNATS_CALL_CMD_REJECT);
+    core_json_raw(&j, ",\"action\":\"%s\",\"status\":%d,\"reason\":\"%s\"}",
+                  SIPNATS_CALL_CMD_REJECT, status, reason);
     (void)core_publish(c, SIPNATS_SUBJ_CMD_CALL, SIPNATS_CALL_CMD_REJECT, &j, call);
     core_json_free(&j);
 }
@@ -139,7 +151,7 @@ void sipnats_core_request_done(sipnats_core *core, void *token, sipnats_status s
             core_log(c, SIPNATS_LOG_ERROR, "call %s: bridge to %s refused: %s %s", tok->call,
                      tok->target, code[0] ? code : "(no code)", error);
             if (!leave_alone(code))
-                reject(c, tok->call);
+                reject(c, tok->call, 503, "Bridge Failed");
         }
     } else {
         atomic_fetch_add(&c->actions_failed, 1);

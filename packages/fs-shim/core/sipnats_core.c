@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void core_log(sipnats_core *c, int level, const char *fmt, ...)
 {
@@ -275,6 +276,16 @@ static sipnats_status offer_originate(sipnats_core *c, const core_offer *o, cons
     return SIPNATS_OK;
 }
 
+/* A header of the offer's X- header map, its name compared case-insensitively (SIP header names). */
+static int has_header(const sipnats_json_object *headers, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < headers->count; i++)
+        if (headers->members[i].key_len == n && strncasecmp(headers->members[i].key, name, n) == 0)
+            return 1;
+    return 0;
+}
+
 static sipnats_status on_offer(sipnats_core *c, event_ctx *e)
 {
     char to_user[MAX_USER + 1] = "", from_user[MAX_USER + 1] = "";
@@ -282,6 +293,7 @@ static sipnats_status on_offer(sipnats_core *c, event_ctx *e)
     sipnats_status s;
     sipnats_json_value hv;
     sipnats_json_object headers;
+    int from_bridge = 0;
 
     if ((s = name_addr_uri(e->obj, "from", &from)) != SIPNATS_OK ||
         (s = name_addr_uri(e->obj, "to", &to)) != SIPNATS_OK) {
@@ -296,13 +308,14 @@ static sipnats_status on_offer(sipnats_core *c, event_ctx *e)
             s = SIPNATS_ERR_PROTOCOL;
             goto out;
         }
+        from_bridge = has_header(&headers, SIPNATS_SIP_HDR_CALL);
     }
     if (to != NULL && !core_uri_user(to, to_user, sizeof(to_user)))
         to_user[0] = '\0';
     if (from != NULL && !core_uri_user(from, from_user, sizeof(from_user)))
         from_user[0] = '\0';
     core_offer o = {e->call, e->sdp, from, to, to_user[0] ? to_user : NULL,
-                    from_user[0] ? from_user : NULL};
+                    from_user[0] ? from_user : NULL, from_bridge};
     if (c->offer_mode == SIPNATS_OFFER_BRIDGE) {
         if (bridge != NULL)
             core_log(c, SIPNATS_LOG_DEBUG, "call %s: X-Sipnats-Bridge ignored in bridge mode",

@@ -30,7 +30,9 @@
  *                     id in X-Sipnats-Call. Nothing is recorded in the call map: the ua's B2BUA does
  *                     the signalling of both sides, so later call events need no host action.
  *                     A refused bridge (ok:false, other than CONFLICT / BAD_STATE / NOT_FOUND) is
- *                     answered with a `reject` 503 so the caller is not left waiting.
+ *                     answered with a `reject` 503 so the caller is not left waiting; an offer
+ *                     whose INVITE carried X-Sipnats-Call (our bridge's leg come back: a loop) is
+ *                     rejected with 482 instead of bridged.
  *
  * Event -> action table (originate mode; payloads are CallEvent JSON, proto/CallEvent.schema.json)
  *   call.progress|ringing|early   set_variable(sipnats_state[, sipnats_remote_sdp])

@@ -41,6 +41,7 @@ typedef struct core_offer {
     const char *from, *to; /* URIs, NULL when absent */
     const char *to_user;   /* dial-safe user parts, NULL when absent or unsafe */
     const char *from_user;
+    int from_bridge;       /* the INVITE carried X-Sipnats-Call: a sipnats bridge's leg */
 } core_offer;
 
 void core_log(sipnats_core *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

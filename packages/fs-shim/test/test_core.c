@@ -465,6 +465,14 @@ static void test_bridge_mode_failures(void)
     sipnats_core_stats st;
     CHECK_OK(sipnats_core_get_stats(c, &st));
     CHECK(st.bridging == 0 && st.bridged == 0 && st.actions_failed == 4);
+    /* An offer whose INVITE came from a sipnats bridge would loop: rejected with 482, not bridged. */
+    fake_reset(&h);
+    CHECK_STATUS(SIPNATS_ERR_ILLEGAL_STATE,
+                 handle(c, "call.offer", OFFER("r8", ",\"headers\":{\"x-sipnats-call\":\"r0\"}")));
+    CHECK(h.ncalls == 1);
+    CHECK(strcmp(h.calls[0], "publish sip.cmd.call.reject {\"v\":1,\"call\":\"r8\",\"action\":"
+                             "\"reject\",\"status\":482,\"reason\":\"Loop Detected\"}") == 0);
+    CHECK(logged(&h, "came from a sipnats bridge"));
     /* A value unsafe for the URI refuses the offer; a request the host cannot start is counted. */
     fake_reset(&h);
     CHECK_STATUS(SIPNATS_ERR_INVALID_ARG,
@@ -733,7 +741,7 @@ const test_case core_tests[] = {
     {"originated leg: channel events and call commands", test_originated_leg_events_publish_commands},
     {"other channels: channel events only, no commands", test_other_channels_publish_channel_events_only},
     {"bridge mode: offer -> bridge command with X-Sipnats-Call", test_bridge_mode_offer_sends_bridge_command},
-    {"bridge mode: refused, unanswered, unreadable, bounded", test_bridge_mode_failures},
+    {"bridge mode: refused, unanswered, unreadable, bounded, looped", test_bridge_mode_failures},
     {"bridge mode: config validated", test_bridge_mode_config_is_validated},
     {"malformed, truncated, oversized payloads refused with reason", test_malformed_payloads_are_refused_with_reason},
     {"call table is bounded", test_call_table_is_bounded},
