@@ -17,6 +17,7 @@
 #define SIPNATS_SUBJ_FWD                         "fwd" /* <p>.fwd.<instance>: ForwardedMessage */
 #define SIPNATS_SUBJ_EVT_CALL                    "evt.call" /* <p>.evt.call.<event>: CallEvent */
 #define SIPNATS_SUBJ_EVT_REG                     "evt.reg" /* <p>.evt.reg.<event>: RegEvent */
+#define SIPNATS_SUBJ_EVT_CHANNEL                 "evt.channel" /* <p>.evt.channel.<event>: ChannelEvent */
 #define SIPNATS_SUBJ_CMD_CALL                    "cmd.call" /* <p>.cmd.call.<action>: CallCommand -> CommandReply */
 
 /* Queue groups. */
@@ -62,6 +63,18 @@
 #define SIPNATS_REG_EVT_UNREGISTERED             "unregistered"
 #define SIPNATS_REG_EVT_EXPIRED                  "expired"
 #define SIPNATS_REG_EVT_FAILED                   "failed"
+
+/* Channel events (last token of <p>.evt.channel.<event>, ChannelEvent.event). */
+#define SIPNATS_CHANNEL_EVT_CREATE               "create"
+#define SIPNATS_CHANNEL_EVT_PROGRESS             "progress"
+#define SIPNATS_CHANNEL_EVT_EARLY                "early"
+#define SIPNATS_CHANNEL_EVT_ANSWER               "answer"
+#define SIPNATS_CHANNEL_EVT_HANGUP               "hangup"
+#define SIPNATS_CHANNEL_EVT_DTMF                 "dtmf"
+
+/* Directions (CallEvent.direction, ChannelEvent.direction). */
+#define SIPNATS_DIRECTION_INBOUND                "inbound"
+#define SIPNATS_DIRECTION_OUTBOUND               "outbound"
 
 /* Call command actions (last token of <p>.cmd.call.<action>, CallCommand.action). */
 #define SIPNATS_CALL_CMD_RING                    "ring"

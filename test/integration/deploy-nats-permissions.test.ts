@@ -177,7 +177,7 @@ describe('deploy/nats accounts and permissions', function () {
     assert.ok(denied.includes('publish $KV.elsewhere.k'), denied.join(', '));
   });
 
-  it('gives controllers (fsshim) commands, events, raw taps and sends, and nothing else', async function () {
+  it('gives controllers (fsshim) commands, events, channel events, raw taps and sends, and nothing else', async function () {
     const ua = await login('ua');
     const fsshim = await login('fsshim');
     ua.nc.subscribe('sip.cmd.call.*', { queue: 'ua', callback: (_e, m) => {
@@ -192,6 +192,7 @@ describe('deploy/nats accounts and permissions', function () {
     ua.nc.publish('sip.evt.call.offer', 'offer');
     assert.equal((await event).subject, 'sip.evt.call.offer');
     fsshim.nc.subscribe('sip.raw.in.*', { callback: () => undefined });
+    fsshim.nc.publish('sip.evt.channel.hangup', 'x');
     fsshim.nc.publish('sip.out', 'x');
     fsshim.nc.publish('sip.out.transport-1', 'x');
     assert.deepEqual(await settle(fsshim), []);

@@ -37,5 +37,6 @@ export const SUBJECT_PARTS = {
   fwd: 'fwd',
   evtCall: 'evt.call',
   evtReg: 'evt.reg',
+  evtChannel: 'evt.channel',
   cmdCall: 'cmd.call',
 } as const;

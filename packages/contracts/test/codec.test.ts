@@ -7,6 +7,7 @@ import {
   CALL_COMMAND_SCHEMAS,
   CallCommand,
   CallEvent,
+  ChannelEvent,
   CommandReply,
   type FlowRef,
   ForwardedMessage,
@@ -57,11 +58,22 @@ describe('contracts: JSON codec', () => {
       ],
       ['RegEvent', RegEvent, { v: 1, event: 'registered', aor: 'sip:alice@example.com', contact: 'sip:alice@10.0.0.1', expires: 3600, at: 1, instance: 'u1', flow }],
       ['CommandReply', CommandReply, { v: 1, ok: false, call: 'c1', code: 'NOT_FOUND', error: 'no such call' }],
+      ['ChannelEvent', ChannelEvent, { v: 1, event: 'hangup', call: 'c1', node: 'fs-1', uuid: '6f1c7c1e-7d1b-4a4e-9f55-0c3c1d2e3f40', direction: 'inbound', at: 5, cause: 'NORMAL_CLEARING' }],
+      ['ChannelEvent dtmf', ChannelEvent, { v: 1, event: 'dtmf', call: 'c1', node: 'fs-1', uuid: 'u', direction: 'outbound', at: 5, dtmf: { digit: '5', duration: 200 } }],
     ];
     for (const [name, schema, value] of samples) {
       const r = decodeJson(schema as typeof OutMessage, JSON.stringify(value));
       assert.ok(r.ok, `${name}: ${r.ok ? '' : r.errors.join('; ')}`);
     }
+  });
+
+  it('channel events: a cause is a Q.850 name, nothing beyond the schema', () => {
+    const base = { v: 1, event: 'hangup', call: 'c1', node: 'fs-1', uuid: 'u', direction: 'inbound', at: 5 };
+    assert.ok(isValid(ChannelEvent, base));
+    assert.ok(!isValid(ChannelEvent, { ...base, cause: 'normal clearing' }), 'cause with spaces');
+    assert.ok(!isValid(ChannelEvent, { ...base, event: 'ringing' }), 'unknown event');
+    assert.ok(!isValid(ChannelEvent, { ...base, direction: 'sideways' }), 'unknown direction');
+    assert.ok(!isValid(ChannelEvent, { ...base, sdp: 'v=0' }), 'extra member');
   });
 
   it('discriminates call commands by action and validates each action', () => {

@@ -19,6 +19,8 @@ describe('contracts: subjects', () => {
     assert.equal(s.evtCallAll(), 'sip.evt.call.*');
     assert.equal(s.evtReg('registered'), 'sip.evt.reg.registered');
     assert.equal(s.evtRegAll(), 'sip.evt.reg.*');
+    assert.equal(s.evtChannel('hangup'), 'sip.evt.channel.hangup');
+    assert.equal(s.evtChannelAll(), 'sip.evt.channel.*');
     assert.equal(s.cmdCall('answer'), 'sip.cmd.call.answer');
     assert.equal(s.cmdCallAll(), 'sip.cmd.call.*');
   });

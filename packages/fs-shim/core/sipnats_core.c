@@ -1,38 +1,17 @@
-/* Host-agnostic call control: queue, event -> action mapping, channel event -> command. */
-#include "sipnats_core.h"
+/* Host-agnostic call control: lifecycle, queue, event parsing, originate-mode offers and the
+ * event -> action table. Bridge-mode offers: sipnats_bridge.c; channel events: sipnats_channel.c. */
+#include "sipnats_core_internal.h"
 
 #include "sipnats.h"
-#include "sipnats_calls.h"
-#include "sipnats_json.h"
-#include "sipnats_queue.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#define MAX_DIAL 1024
-#define MAX_USER 64
-#define MAX_CAUSE 64
-#define MAX_TEXT 1024
-
-struct sipnats_core {
-    char prefix[SIPNATS_MAX_PREFIX_LEN + 1];
-    char dial[MAX_DIAL];
-    int auto_answer;
-    size_t max_payload;
-    sipnats_core_ops ops;
-    void *host;
-    sipnats_queue queue;
-    sipnats_calls calls;
-    atomic_uint_fast64_t handled, refused, actions_failed;
-};
-
-static void core_log(sipnats_core *c, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void core_log(sipnats_core *c, int level, const char *fmt, ...)
+void core_log(sipnats_core *c, int level, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -44,28 +23,38 @@ static void core_log(sipnats_core *c, int level, const char *fmt, ...)
     c->ops.log(c->host, level, msg);
 }
 
-static int plain_char(char ch)
+/* A node id: 1..MAX_NODE printable ASCII bytes. */
+static int valid_node(const char *n)
 {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           ch == '-' || ch == '_';
-}
-
-static int valid_prefix(const char *p)
-{
-    size_t n = strnlen(p, SIPNATS_MAX_PREFIX_LEN + 1);
-    if (n == 0 || n > SIPNATS_MAX_PREFIX_LEN || p[0] == '.' || p[n - 1] == '.')
+    size_t len = strnlen(n, MAX_NODE + 1);
+    if (len == 0 || len > MAX_NODE)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!plain_char(p[i]) && !(p[i] == '.' && p[i + 1] != '.'))
+    for (size_t i = 0; i < len; i++)
+        if (n[i] < 0x21 || n[i] > 0x7e)
             return 0;
     return 1;
+}
+
+/* A sip:/sips: URI template of URI characters whose variables are all known (checked by expanding
+ * it with sample values). */
+static int valid_bridge_target(const char *t)
+{
+    char out[MAX_DIAL];
+    const char *why = NULL;
+    if (t == NULL || strnlen(t, MAX_DIAL) >= MAX_DIAL ||
+        (strncmp(t, "sip:", 4) != 0 && strncmp(t, "sips:", 5) != 0))
+        return 0;
+    for (const char *p = t; *p != '\0'; p++)
+        if (*p < 0x21 || *p > 0x7e || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
+            return 0;
+    return core_expand_template(t, "c", "u", "u", 1, out, sizeof(out), &why);
 }
 
 sipnats_status sipnats_core_create(sipnats_core **out, const sipnats_core_config *cfg,
                                    const sipnats_core_ops *ops, void *host)
 {
     sipnats_core *c;
-    const char *prefix, *dial;
+    const char *prefix, *dial, *node;
     size_t qcap, maxp, maxc;
     if (out == NULL || cfg == NULL || ops == NULL || ops->originate == NULL ||
         ops->answer == NULL || ops->set_variable == NULL || ops->bridge == NULL ||
@@ -74,19 +63,31 @@ sipnats_status sipnats_core_create(sipnats_core **out, const sipnats_core_config
     *out = NULL;
     prefix = cfg->prefix != NULL ? cfg->prefix : SIPNATS_DEFAULT_PREFIX;
     dial = cfg->dial_string != NULL ? cfg->dial_string : "loopback/${to_user}/default";
+    node = cfg->node != NULL ? cfg->node : "sipnats";
     qcap = cfg->queue_capacity != 0 ? cfg->queue_capacity : 1024;
     maxp = cfg->max_payload != 0 ? cfg->max_payload : 65536;
     maxc = cfg->max_calls != 0 ? cfg->max_calls : 1024;
-    if (!valid_prefix(prefix) || dial[0] == '\0' || strlen(dial) >= MAX_DIAL || qcap > 65536 ||
-        maxp > SIPNATS_MAX_PAYLOAD || maxc > 65536)
+    if (!core_valid_prefix(prefix) || dial[0] == '\0' || strlen(dial) >= MAX_DIAL || qcap > 65536 ||
+        maxp > SIPNATS_MAX_PAYLOAD || maxc > 65536 || !valid_node(node) ||
+        (cfg->offer_mode != SIPNATS_OFFER_ORIGINATE && cfg->offer_mode != SIPNATS_OFFER_BRIDGE) ||
+        cfg->bridge_timeout_ms < 0 || cfg->bridge_timeout_ms > 600000)
+        return SIPNATS_ERR_INVALID_ARG;
+    if (cfg->offer_mode == SIPNATS_OFFER_BRIDGE &&
+        (ops->request == NULL || !valid_bridge_target(cfg->bridge_target)))
         return SIPNATS_ERR_INVALID_ARG;
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         return SIPNATS_ERR_NO_MEMORY;
     snprintf(c->prefix, sizeof(c->prefix), "%s", prefix);
     snprintf(c->dial, sizeof(c->dial), "%s", dial);
+    snprintf(c->node, sizeof(c->node), "%s", node);
     c->auto_answer = cfg->auto_answer != 0;
+    c->offer_mode = cfg->offer_mode;
+    if (cfg->offer_mode == SIPNATS_OFFER_BRIDGE)
+        snprintf(c->bridge_target, sizeof(c->bridge_target), "%s", cfg->bridge_target);
+    c->bridge_timeout_ms = cfg->bridge_timeout_ms;
     c->max_payload = maxp;
+    c->max_calls = maxc;
     c->ops = *ops;
     c->host = host;
     if (sipnats_queue_init(&c->queue, qcap, maxp) != SIPNATS_OK) {
@@ -180,89 +181,6 @@ static sipnats_status get_str_alloc(const sipnats_json_object *o, const char *ke
     return SIPNATS_OK;
 }
 
-/* The user part of a SIP/SIPS/TEL URI, restricted to dial-string-safe bytes. */
-static int uri_user(const char *uri, char *out, size_t size)
-{
-    const char *p = uri;
-    size_t n = 0;
-    if (strncmp(p, "sip:", 4) == 0)
-        p += 4;
-    else if (strncmp(p, "sips:", 5) == 0)
-        p += 5;
-    else if (strncmp(p, "tel:", 4) == 0)
-        p += 4;
-    else
-        return 0;
-    for (; *p != '\0' && *p != '@' && *p != ';' && *p != ':' && *p != '?'; p++) {
-        char ch = *p;
-        if (!(plain_char(ch) || ch == '+' || ch == '*' || ch == '#' || ch == '.'))
-            return 0;
-        if (n + 1 >= size)
-            return 0;
-        out[n++] = ch;
-    }
-    out[n] = '\0';
-    return n > 0;
-}
-
-static int safe_value(const char *v)
-{
-    if (v[0] == '\0' || strlen(v) > SIPNATS_CORE_MAX_CALL_ID)
-        return 0;
-    for (const char *p = v; *p != '\0'; p++)
-        if (!(plain_char(*p) || *p == '+' || *p == '*' || *p == '#' || *p == '.'))
-            return 0;
-    return 1;
-}
-
-/* Expand ${call}, ${to_user}, ${from_user} in the dial template. 0 on failure (why set). */
-static int expand_dial(const char *tmpl, const char *call, const char *to_user,
-                       const char *from_user, char *out, size_t size, const char **why)
-{
-    size_t o = 0;
-    for (const char *p = tmpl; *p != '\0';) {
-        if (p[0] == '$' && p[1] == '{') {
-            const char *end = strchr(p + 2, '}');
-            const char *val = NULL;
-            if (end == NULL) {
-                *why = "unterminated ${ in dial string";
-                return 0;
-            }
-            size_t n = (size_t)(end - (p + 2));
-            if (n == 4 && strncmp(p + 2, "call", 4) == 0)
-                val = call;
-            else if (n == 7 && strncmp(p + 2, "to_user", 7) == 0)
-                val = to_user;
-            else if (n == 9 && strncmp(p + 2, "from_user", 9) == 0)
-                val = from_user;
-            else {
-                *why = "unknown variable in dial string";
-                return 0;
-            }
-            if (val == NULL || !safe_value(val)) {
-                *why = "value for the dial string is missing or has unsafe characters";
-                return 0;
-            }
-            size_t vl = strlen(val);
-            if (o + vl >= size) {
-                *why = "dial string too long";
-                return 0;
-            }
-            memcpy(out + o, val, vl);
-            o += vl;
-            p = end + 1;
-        } else {
-            if (o + 1 >= size) {
-                *why = "dial string too long";
-                return 0;
-            }
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-    return 1;
-}
-
 /* The "uri" of a name-addr member ("from"/"to"); allocated, NULL when absent. */
 static sipnats_status name_addr_uri(const sipnats_json_object *o, const char *key, char **out)
 {
@@ -276,18 +194,7 @@ static sipnats_status name_addr_uri(const sipnats_json_object *o, const char *ke
     return get_str_alloc(&na, "uri", 4096, out);
 }
 
-static int valid_cause(const char *c)
-{
-    size_t n = strlen(c);
-    if (n == 0 || n > MAX_CAUSE)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((c[i] >= 'A' && c[i] <= 'Z') || (c[i] >= '0' && c[i] <= '9') || c[i] == '_'))
-            return 0;
-    return 1;
-}
-
-static int action_failed(sipnats_core *c, int rc, const char *what, const char *call)
+int core_action_failed(sipnats_core *c, int rc, const char *what, const char *call)
 {
     if (rc != 0) {
         atomic_fetch_add(&c->actions_failed, 1);
@@ -305,28 +212,89 @@ typedef struct event_ctx {
     char *sdp;
 } event_ctx;
 
-static sipnats_status on_offer(sipnats_core *c, event_ctx *e)
+/* Originate mode: a host leg for the offer, recorded in the call map; bridged to the host leg of
+ * the call named by X-Sipnats-Bridge when there is one. */
+static sipnats_status offer_originate(sipnats_core *c, const core_offer *o, const char *bridge)
 {
-    char dial[MAX_DIAL], to_user[MAX_USER + 1] = "", from_user[MAX_USER + 1] = "";
-    char uuid[SIPNATS_CORE_MAX_UUID + 1] = "";
-    char *from = NULL, *to = NULL, *bridge = NULL;
+    char dial[MAX_DIAL], uuid[SIPNATS_CORE_MAX_UUID + 1] = "";
     const char *why = NULL;
     sipnats_core_var vars[5];
     size_t nv = 0;
     sipnats_status s;
-    sipnats_json_value hv;
-    sipnats_json_object headers;
 
-    if (sipnats_calls_get(&c->calls, e->call, uuid, sizeof(uuid)) == SIPNATS_OK) {
+    if (sipnats_calls_get(&c->calls, o->call, uuid, sizeof(uuid)) == SIPNATS_OK) {
         core_log(c, SIPNATS_LOG_WARNING, "refused call.offer: call %s already has session %s",
-                 e->call, uuid);
+                 o->call, uuid);
         return SIPNATS_ERR_ILLEGAL_STATE;
     }
     if (sipnats_calls_count(&c->calls) >= c->calls.capacity) {
-        core_log(c, SIPNATS_LOG_WARNING, "refused call.offer %s: call table full (%zu)", e->call,
+        core_log(c, SIPNATS_LOG_WARNING, "refused call.offer %s: call table full (%zu)", o->call,
                  c->calls.capacity);
         return SIPNATS_ERR_LIMIT;
     }
+    if (!core_expand_template(c->dial, o->call, o->to_user, o->from_user, 0, dial, sizeof(dial),
+                              &why)) {
+        core_log(c, SIPNATS_LOG_WARNING, "refused call.offer %s: %s", o->call, why);
+        return SIPNATS_ERR_INVALID_ARG;
+    }
+    vars[nv++] = (sipnats_core_var){"sipnats_call", o->call};
+    vars[nv++] = (sipnats_core_var){"sip_h_" SIPNATS_SIP_HDR_CALL, o->call};
+    if (o->sdp != NULL)
+        vars[nv++] = (sipnats_core_var){"sipnats_remote_sdp", o->sdp};
+    if (o->from != NULL)
+        vars[nv++] = (sipnats_core_var){"sipnats_from", o->from};
+    if (o->to != NULL)
+        vars[nv++] = (sipnats_core_var){"sipnats_to", o->to};
+    uuid[0] = '\0';
+    if (core_action_failed(c, c->ops.originate(c->host, dial, vars, nv, uuid, sizeof(uuid)),
+                           "originate", o->call))
+        return SIPNATS_ERR_REJECTED;
+    if (uuid[0] == '\0' || strnlen(uuid, sizeof(uuid)) >= sizeof(uuid) - 1) {
+        atomic_fetch_add(&c->actions_failed, 1);
+        core_log(c, SIPNATS_LOG_ERROR, "originate for call %s returned no session id", o->call);
+        return SIPNATS_ERR_REJECTED;
+    }
+    if ((s = sipnats_calls_add(&c->calls, o->call, uuid)) != SIPNATS_OK) {
+        core_log(c, SIPNATS_LOG_ERROR, "call %s: cannot record session %s: %s", o->call, uuid,
+                 sipnats_status_text(s));
+        c->ops.hangup(c->host, uuid, "SWITCH_CONGESTION");
+        return s;
+    }
+    core_log(c, SIPNATS_LOG_INFO, "call %s: offer -> session %s (%s)", o->call, uuid, dial);
+    if (c->auto_answer && core_action_failed(c, c->ops.answer(c->host, uuid), "answer", o->call))
+        return SIPNATS_ERR_REJECTED;
+    if (bridge != NULL) {
+        char other[SIPNATS_CORE_MAX_UUID + 1];
+        if (sipnats_calls_get(&c->calls, bridge, other, sizeof(other)) != SIPNATS_OK) {
+            core_log(c, SIPNATS_LOG_WARNING, "call %s: bridge target call %s unknown", o->call,
+                     bridge);
+            return SIPNATS_ERR_NOT_FOUND;
+        }
+        if (core_action_failed(c, c->ops.bridge(c->host, uuid, other), "bridge", o->call))
+            return SIPNATS_ERR_REJECTED;
+    }
+    return SIPNATS_OK;
+}
+
+/* A header of the offer's X- header map, its name compared case-insensitively (SIP header names). */
+static int has_header(const sipnats_json_object *headers, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < headers->count; i++)
+        if (headers->members[i].key_len == n && strncasecmp(headers->members[i].key, name, n) == 0)
+            return 1;
+    return 0;
+}
+
+static sipnats_status on_offer(sipnats_core *c, event_ctx *e)
+{
+    char to_user[MAX_USER + 1] = "", from_user[MAX_USER + 1] = "";
+    char *from = NULL, *to = NULL, *bridge = NULL;
+    sipnats_status s;
+    sipnats_json_value hv;
+    sipnats_json_object headers;
+    int from_bridge = 0;
+
     if ((s = name_addr_uri(e->obj, "from", &from)) != SIPNATS_OK ||
         (s = name_addr_uri(e->obj, "to", &to)) != SIPNATS_OK) {
         core_log(c, SIPNATS_LOG_WARNING, "refused call.offer %s: bad from/to", e->call);
@@ -340,57 +308,21 @@ static sipnats_status on_offer(sipnats_core *c, event_ctx *e)
             s = SIPNATS_ERR_PROTOCOL;
             goto out;
         }
+        from_bridge = has_header(&headers, SIPNATS_SIP_HDR_CALL);
     }
-    if (to != NULL && !uri_user(to, to_user, sizeof(to_user)))
+    if (to != NULL && !core_uri_user(to, to_user, sizeof(to_user)))
         to_user[0] = '\0';
-    if (from != NULL && !uri_user(from, from_user, sizeof(from_user)))
+    if (from != NULL && !core_uri_user(from, from_user, sizeof(from_user)))
         from_user[0] = '\0';
-    if (!expand_dial(c->dial, e->call, to_user[0] ? to_user : NULL,
-                     from_user[0] ? from_user : NULL, dial, sizeof(dial), &why)) {
-        core_log(c, SIPNATS_LOG_WARNING, "refused call.offer %s: %s", e->call, why);
-        s = SIPNATS_ERR_INVALID_ARG;
-        goto out;
-    }
-    vars[nv++] = (sipnats_core_var){"sipnats_call", e->call};
-    vars[nv++] = (sipnats_core_var){"sip_h_" SIPNATS_SIP_HDR_CALL, e->call};
-    if (e->sdp != NULL)
-        vars[nv++] = (sipnats_core_var){"sipnats_remote_sdp", e->sdp};
-    if (from != NULL)
-        vars[nv++] = (sipnats_core_var){"sipnats_from", from};
-    if (to != NULL)
-        vars[nv++] = (sipnats_core_var){"sipnats_to", to};
-    uuid[0] = '\0';
-    if (action_failed(c, c->ops.originate(c->host, dial, vars, nv, uuid, sizeof(uuid)),
-                      "originate", e->call)) {
-        s = SIPNATS_ERR_REJECTED;
-        goto out;
-    }
-    if (uuid[0] == '\0' || strnlen(uuid, sizeof(uuid)) >= sizeof(uuid) - 1) {
-        atomic_fetch_add(&c->actions_failed, 1);
-        core_log(c, SIPNATS_LOG_ERROR, "originate for call %s returned no session id", e->call);
-        s = SIPNATS_ERR_REJECTED;
-        goto out;
-    }
-    if ((s = sipnats_calls_add(&c->calls, e->call, uuid)) != SIPNATS_OK) {
-        core_log(c, SIPNATS_LOG_ERROR, "call %s: cannot record session %s: %s", e->call, uuid,
-                 sipnats_status_text(s));
-        c->ops.hangup(c->host, uuid, "SWITCH_CONGESTION");
-        goto out;
-    }
-    core_log(c, SIPNATS_LOG_INFO, "call %s: offer -> session %s (%s)", e->call, uuid, dial);
-    if (c->auto_answer && action_failed(c, c->ops.answer(c->host, uuid), "answer", e->call)) {
-        s = SIPNATS_ERR_REJECTED;
-        goto out;
-    }
-    if (bridge != NULL) {
-        char other[SIPNATS_CORE_MAX_UUID + 1];
-        if (sipnats_calls_get(&c->calls, bridge, other, sizeof(other)) != SIPNATS_OK) {
-            core_log(c, SIPNATS_LOG_WARNING, "call %s: bridge target call %s unknown", e->call,
-                     bridge);
-            s = SIPNATS_ERR_NOT_FOUND;
-        } else if (action_failed(c, c->ops.bridge(c->host, uuid, other), "bridge", e->call)) {
-            s = SIPNATS_ERR_REJECTED;
-        }
+    core_offer o = {e->call, e->sdp, from, to, to_user[0] ? to_user : NULL,
+                    from_user[0] ? from_user : NULL, from_bridge};
+    if (c->offer_mode == SIPNATS_OFFER_BRIDGE) {
+        if (bridge != NULL)
+            core_log(c, SIPNATS_LOG_DEBUG, "call %s: X-Sipnats-Bridge ignored in bridge mode",
+                     e->call);
+        s = core_offer_bridge(c, &o);
+    } else {
+        s = offer_originate(c, &o, bridge);
     }
 out:
     free(from);
@@ -401,11 +333,11 @@ out:
 
 static sipnats_status set_state(sipnats_core *c, event_ctx *e, const char *uuid)
 {
-    if (action_failed(c, c->ops.set_variable(c->host, uuid, "sipnats_state", e->name),
+    if (core_action_failed(c, c->ops.set_variable(c->host, uuid, "sipnats_state", e->name),
                       "set_variable", e->call))
         return SIPNATS_ERR_REJECTED;
     if (e->sdp != NULL &&
-        action_failed(c, c->ops.set_variable(c->host, uuid, "sipnats_remote_sdp", e->sdp),
+        core_action_failed(c, c->ops.set_variable(c->host, uuid, "sipnats_remote_sdp", e->sdp),
                       "set_variable", e->call))
         return SIPNATS_ERR_REJECTED;
     return SIPNATS_OK;
@@ -419,7 +351,7 @@ static sipnats_status on_answered(sipnats_core *c, event_ctx *e, const char *uui
         return s;
     if (sipnats_json_get_string(e->obj, "direction", dir, sizeof(dir), NULL) == SIPNATS_OK &&
         strcmp(dir, "outbound") == 0 &&
-        action_failed(c, c->ops.answer(c->host, uuid), "answer", e->call))
+        core_action_failed(c, c->ops.answer(c->host, uuid), "answer", e->call))
         return SIPNATS_ERR_REJECTED;
     return SIPNATS_OK;
 }
@@ -438,7 +370,7 @@ static sipnats_status on_dtmf(sipnats_core *c, event_ctx *e, const char *uuid)
         return SIPNATS_ERR_PROTOCOL;
     }
     snprintf(args, sizeof(args), "%s %c", uuid, digit[0]);
-    if (action_failed(c, c->ops.execute_api(c->host, "uuid_recv_dtmf", args), "uuid_recv_dtmf",
+    if (core_action_failed(c, c->ops.execute_api(c->host, "uuid_recv_dtmf", args), "uuid_recv_dtmf",
                       e->call))
         return SIPNATS_ERR_REJECTED;
     return SIPNATS_OK;
@@ -452,10 +384,10 @@ static sipnats_status on_info(sipnats_core *c, event_ctx *e, const char *uuid)
         (s = get_str_alloc(e->obj, "body", c->max_payload, &body)) != SIPNATS_OK) {
         core_log(c, SIPNATS_LOG_WARNING, "refused call.info %s: bad contentType/body", e->call);
     } else if ((type != NULL &&
-                action_failed(c, c->ops.set_variable(c->host, uuid, "sipnats_info_type", type),
+                core_action_failed(c, c->ops.set_variable(c->host, uuid, "sipnats_info_type", type),
                               "set_variable", e->call)) ||
                (body != NULL &&
-                action_failed(c, c->ops.set_variable(c->host, uuid, "sipnats_info_body", body),
+                core_action_failed(c, c->ops.set_variable(c->host, uuid, "sipnats_info_body", body),
                               "set_variable", e->call))) {
         s = SIPNATS_ERR_REJECTED;
     }
@@ -469,7 +401,7 @@ static sipnats_status on_end(sipnats_core *c, event_ctx *e, const char *uuid)
     char cause[MAX_CAUSE + 1] = "";
     const char *use;
     if (sipnats_json_get_string(e->obj, "cause", cause, sizeof(cause), NULL) == SIPNATS_OK &&
-        valid_cause(cause))
+        core_valid_cause(cause))
         use = cause;
     else if (strcmp(e->name, SIPNATS_CALL_EVT_CANCELLED) == 0)
         use = "ORIGINATOR_CANCEL";
@@ -480,7 +412,7 @@ static sipnats_status on_end(sipnats_core *c, event_ctx *e, const char *uuid)
     sipnats_calls_remove(&c->calls, e->call);
     /* Marks the session so its hangup is not echoed back as a hangup command. */
     (void)c->ops.set_variable(c->host, uuid, "sipnats_remote_hangup", "true");
-    if (action_failed(c, c->ops.hangup(c->host, uuid, use), "hangup", e->call))
+    if (core_action_failed(c, c->ops.hangup(c->host, uuid, use), "hangup", e->call))
         return SIPNATS_ERR_REJECTED;
     core_log(c, SIPNATS_LOG_INFO, "call %s: %s -> hangup %s (%s)", e->call, e->name, uuid, use);
     return SIPNATS_OK;
@@ -578,87 +510,6 @@ sipnats_status sipnats_core_handle_event(sipnats_core *c, const char *event, con
     return s;
 }
 
-/* ---- host channel events -> commands -------------------------------------------------- */
-
-sipnats_status sipnats_core_channel_event(sipnats_core *c, const sipnats_channel_event *ev)
-{
-    const char *action;
-    char subject[SIPNATS_MAX_SUBJECT_LEN + 1];
-    char *json;
-    size_t pos, cap, call_len;
-    sipnats_status s;
-    if (c == NULL || ev == NULL || ev->uuid == NULL)
-        return SIPNATS_ERR_INVALID_ARG;
-    if (ev->call_id == NULL || ev->call_id[0] == '\0')
-        return SIPNATS_ERR_NOT_FOUND;
-    call_len = strnlen(ev->call_id, SIPNATS_CORE_MAX_CALL_ID + 1);
-    if (call_len > SIPNATS_CORE_MAX_CALL_ID)
-        return SIPNATS_ERR_TOO_LARGE;
-    switch (ev->type) {
-    case SIPNATS_CHANNEL_CREATE: action = SIPNATS_CALL_CMD_RING; break;
-    case SIPNATS_CHANNEL_ANSWER:
-        if (ev->sdp == NULL || ev->sdp[0] == '\0') {
-            core_log(c, SIPNATS_LOG_WARNING, "call %s: answered without a local SDP, not sent",
-                     ev->call_id);
-            return SIPNATS_ERR_INVALID_ARG;
-        }
-        action = SIPNATS_CALL_CMD_ANSWER;
-        break;
-    case SIPNATS_CHANNEL_HANGUP:
-        sipnats_calls_remove(&c->calls, ev->call_id);
-        if (ev->remote_hangup)
-            return SIPNATS_OK;
-        action = SIPNATS_CALL_CMD_HANGUP;
-        break;
-    case SIPNATS_CHANNEL_DTMF:
-        if (ev->digit == '\0' || strchr("0123456789ABCD*#", ev->digit) == NULL)
-            return SIPNATS_ERR_INVALID_ARG;
-        action = SIPNATS_CALL_CMD_INFO;
-        break;
-    default: return SIPNATS_ERR_INVALID_ARG;
-    }
-    if ((size_t)snprintf(subject, sizeof(subject), "%s.%s.%s", c->prefix, SIPNATS_SUBJ_CMD_CALL,
-                         action) >= sizeof(subject))
-        return SIPNATS_ERR_TOO_LARGE;
-    size_t sdp_len = ev->type == SIPNATS_CHANNEL_ANSWER ? strnlen(ev->sdp, 65537) : 0;
-    if (sdp_len > 65536)
-        return SIPNATS_ERR_TOO_LARGE;
-    cap = 256 + 6 * (call_len + sdp_len + MAX_CAUSE);
-    json = malloc(cap);
-    if (json == NULL)
-        return SIPNATS_ERR_NO_MEMORY;
-    pos = (size_t)snprintf(json, cap, "{\"v\":%d,\"call\":", SIPNATS_ENVELOPE_VERSION);
-    s = sipnats_util_json_quote(ev->call_id, call_len, json, cap, &pos);
-    if (s == SIPNATS_OK)
-        pos += (size_t)snprintf(json + pos, cap - pos, ",\"action\":\"%s\"", action);
-    if (s == SIPNATS_OK && ev->type == SIPNATS_CHANNEL_ANSWER) {
-        pos += (size_t)snprintf(json + pos, cap - pos, ",\"sdp\":");
-        s = sipnats_util_json_quote(ev->sdp, sdp_len, json, cap, &pos);
-    } else if (s == SIPNATS_OK && ev->type == SIPNATS_CHANNEL_HANGUP && ev->cause != NULL &&
-               valid_cause(ev->cause)) {
-        pos += (size_t)snprintf(json + pos, cap - pos, ",\"cause\":\"%s\"", ev->cause);
-    } else if (s == SIPNATS_OK && ev->type == SIPNATS_CHANNEL_DTMF) {
-        int dur = ev->duration_ms > 0 && ev->duration_ms <= 60000 ? ev->duration_ms : 160;
-        pos += (size_t)snprintf(json + pos, cap - pos,
-                                ",\"contentType\":\"application/dtmf-relay\","
-                                "\"body\":\"Signal=%c\\r\\nDuration=%d\\r\\n\"",
-                                ev->digit, dur);
-    }
-    if (s == SIPNATS_OK) {
-        pos += (size_t)snprintf(json + pos, cap - pos, "}");
-        if (c->ops.publish(c->host, subject, json, pos) != 0) {
-            atomic_fetch_add(&c->actions_failed, 1);
-            core_log(c, SIPNATS_LOG_ERROR, "call %s: publishing %s failed", ev->call_id, action);
-            s = SIPNATS_ERR_NATS;
-        }
-    } else {
-        core_log(c, SIPNATS_LOG_WARNING, "call %s: cannot encode %s: %s", ev->uuid, action,
-                 sipnats_status_text(s));
-    }
-    free(json);
-    return s;
-}
-
 sipnats_status sipnats_core_get_stats(sipnats_core *c, sipnats_core_stats *out)
 {
     if (c == NULL || out == NULL)
@@ -674,6 +525,8 @@ sipnats_status sipnats_core_get_stats(sipnats_core *c, sipnats_core_stats *out)
     out->refused = atomic_load(&c->refused);
     out->actions_failed = atomic_load(&c->actions_failed);
     out->calls = sipnats_calls_count(&c->calls);
+    out->bridging = atomic_load(&c->bridging);
+    out->bridged = atomic_load(&c->bridged);
     return SIPNATS_OK;
 }
 

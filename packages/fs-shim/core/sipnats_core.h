@@ -4,8 +4,10 @@
  *
  * Flow
  *   NATS delivery threads --sipnats_core_enqueue()--> bounded queue --sipnats_core_run_once()-->
- *   event handlers --ops--> host actions (originate, answer, set variable, bridge, hang up, API)
- *   host channel events --sipnats_core_channel_event()--> call commands published back.
+ *   event handlers --ops--> host actions (originate, answer, set variable, bridge, hang up, API,
+ *   call command requests)
+ *   host channel events --sipnats_core_channel_event()--> channel events (and, for legs the host
+ *   originated, call commands) published back.
  *
  * Threading
  *   - sipnats_core_enqueue(): any thread; copies the event; never blocks beyond a short mutex;
@@ -13,14 +15,26 @@
  *     logs once when dropping starts and once when it stops).
  *   - sipnats_core_run_once() / sipnats_core_handle_event(): the host's worker thread only
  *     (one thread); all ops except publish and log are called from there.
- *   - sipnats_core_channel_event(): any host thread; calls ops->publish and ops->log.
- *   - ops->publish and ops->log must therefore be thread-safe.
+ *   - sipnats_core_channel_event() and sipnats_core_request_done(): any host thread; they call
+ *     ops->publish and ops->log, which must therefore be thread-safe.
  *
- * Event -> action table (payloads are CallEvent JSON, see proto/CallEvent.schema.json)
- *   call.offer        originate(dial string from the template, with variables sipnats_call,
- *                     sip_h_X-Sipnats-Call, sipnats_remote_sdp, sipnats_from, sipnats_to);
- *                     answer() too when auto_answer; bridge() to the host leg of the call named
- *                     by the X-Sipnats-Bridge header when present.
+ * Offer modes (sipnats_core_config.offer_mode)
+ *   originate (default): call.offer -> originate(dial string from the template, with variables
+ *                     sipnats_call, sip_h_X-Sipnats-Call, sipnats_remote_sdp, sipnats_from,
+ *                     sipnats_to); answer() too when auto_answer; bridge() to the host leg of the
+ *                     call named by the X-Sipnats-Bridge header when present. The host leg is
+ *                     recorded in the call map, and the call events below act on it.
+ *   bridge:           call.offer -> request(<prefix>.cmd.call.bridge, {target: the bridge target
+ *                     template expanded, headers: {X-Sipnats-Call: <call>}, timeoutMs?}): the ua
+ *                     sends the INVITE to the host's own SIP profile, whose channel carries the call
+ *                     id in X-Sipnats-Call. Nothing is recorded in the call map: the ua's B2BUA does
+ *                     the signalling of both sides, so later call events need no host action.
+ *                     A refused bridge (ok:false, other than CONFLICT / BAD_STATE / NOT_FOUND) is
+ *                     answered with a `reject` 503 so the caller is not left waiting; an offer
+ *                     whose INVITE carried X-Sipnats-Call (our bridge's leg come back: a loop) is
+ *                     rejected with 482 instead of bridged.
+ *
+ * Event -> action table (originate mode; payloads are CallEvent JSON, proto/CallEvent.schema.json)
  *   call.progress|ringing|early   set_variable(sipnats_state[, sipnats_remote_sdp])
  *   call.answered     set_variable(sipnats_state, sipnats_remote_sdp); answer() when outbound
  *   call.confirmed|updated        set_variable(sipnats_state[, sipnats_remote_sdp])
@@ -28,9 +42,12 @@
  *   call.info         set_variable(sipnats_info_type, sipnats_info_body)
  *   call.transferred  set_variable(sipnats_state = transferred)
  *   call.cancelled|ended|failed   set_variable(sipnats_remote_hangup=true), hangup(cause)
- * Host channel events -> commands published on <prefix>.cmd.call.<action>:
- *   create -> ring, answer -> answer (with the local SDP), hangup -> hangup (cause),
- *   dtmf -> info (application/dtmf-relay). A hangup caused by a remote end is not echoed.
+ * Host channel events (channels carrying a sipnats call id):
+ *   every one -> ChannelEvent on <prefix>.evt.channel.<create|progress|early|answer|hangup|dtmf>
+ *   legs the host originated for an offer (originate mode) also -> call commands on
+ *   <prefix>.cmd.call.<action>: create -> ring, answer -> answer (with the local SDP),
+ *   hangup -> hangup (cause), dtmf -> info (application/dtmf-relay). A hangup caused by the remote
+ *   end is not echoed as a command.
  */
 #ifndef SIPNATS_CORE_H
 #define SIPNATS_CORE_H
@@ -69,7 +86,15 @@ typedef struct sipnats_core_ops {
     int (*execute_api)(void *host, const char *command, const char *args);
     int (*publish)(void *host, const char *subject, const char *data, size_t len);
     void (*log)(void *host, int level, const char *message);
+    /** Bridge mode (may be NULL otherwise): send `data` to `subject` as a NATS request without
+     * blocking the caller (e.g. from a pool thread) and report the outcome exactly once with
+     * sipnats_core_request_done(core, token, ...) from any thread. Non-zero: not started (then
+     * sipnats_core_request_done must not be called for this token). */
+    int (*request)(void *host, const char *subject, const char *data, size_t len, void *token);
 } sipnats_core_ops;
+
+#define SIPNATS_OFFER_ORIGINATE 0
+#define SIPNATS_OFFER_BRIDGE 1
 
 typedef struct sipnats_core_config {
     const char *prefix;      /**< subject prefix for commands ("sip" when NULL) */
@@ -78,6 +103,12 @@ typedef struct sipnats_core_config {
      * Default "loopback/${to_user}/default". */
     const char *dial_string;
     int auto_answer;          /**< answer the host leg right after originate */
+    int offer_mode;           /**< SIPNATS_OFFER_ORIGINATE (default) or SIPNATS_OFFER_BRIDGE */
+    /** Bridge mode: the bridge target, a sip: or sips: URI template with ${call}, ${to_user},
+     * ${from_user} (values limited as for the dial string; '#' is sent as %23). Required there. */
+    const char *bridge_target;
+    int bridge_timeout_ms;    /**< bridge mode: timeoutMs of the bridge (0: the ua's default) */
+    const char *node;         /**< node id in channel events (1-256 printable bytes; "sipnats") */
     size_t queue_capacity;    /**< events (default 1024, max 65536) */
     size_t max_payload;       /**< bytes per event (default 65536, max SIPNATS_MAX_PAYLOAD) */
     size_t max_calls;         /**< live call map entries (default 1024, max 65536) */
@@ -108,22 +139,39 @@ sipnats_status sipnats_core_handle_event(sipnats_core *core, const char *event,
 #define SIPNATS_CHANNEL_ANSWER 2
 #define SIPNATS_CHANNEL_HANGUP 3
 #define SIPNATS_CHANNEL_DTMF 4
+#define SIPNATS_CHANNEL_PROGRESS 5       /**< ringing (180) */
+#define SIPNATS_CHANNEL_PROGRESS_MEDIA 6 /**< early media (183) */
 
 typedef struct sipnats_channel_event {
-    int type;             /**< SIPNATS_CHANNEL_* */
-    const char *uuid;     /**< host session id */
-    const char *call_id;  /**< the X-Sipnats-Call / sipnats_call variable; NULL: not ours */
-    const char *sdp;      /**< ANSWER: local SDP */
-    const char *cause;    /**< HANGUP: cause name */
-    int remote_hangup;    /**< HANGUP: the sipnats_remote_hangup variable was set */
-    char digit;           /**< DTMF */
-    int duration_ms;      /**< DTMF */
+    int type;              /**< SIPNATS_CHANNEL_* */
+    const char *uuid;      /**< host session id (at most SIPNATS_CORE_MAX_UUID bytes) */
+    /** The sipnats call the channel is tied to: the sipnats_call variable of a leg the host
+     * originated, else its X-Sipnats-Call (sip_h_X-Sipnats-Call); NULL: not ours. */
+    const char *call_id;
+    /** 1: a leg the host originated for an offer (originate mode): its events also become call
+     * commands. 0: any other channel (e.g. one a bridge's INVITE created): channel events only. */
+    int originated;
+    /** SIPNATS_DIRECTION_INBOUND or SIPNATS_DIRECTION_OUTBOUND, as the host sees the channel. */
+    const char *direction;
+    int64_t at_ms;         /**< event time, ms since the Unix epoch (0: now) */
+    const char *sdp;       /**< ANSWER: local SDP */
+    const char *cause;     /**< HANGUP: cause name */
+    int remote_hangup;     /**< HANGUP: the sipnats_remote_hangup variable was set */
+    char digit;            /**< DTMF */
+    int duration_ms;       /**< DTMF */
 } sipnats_channel_event;
 
-/** Any host thread: publish the command matching a channel event. SIPNATS_ERR_NOT_FOUND when
- * the channel is not a sipnats call (no call id), SIPNATS_OK when published or deliberately not
- * echoed (remote hangup). */
+/** Any host thread: publish the ChannelEvent of a channel event and, for an originated leg, the
+ * matching call command. SIPNATS_ERR_NOT_FOUND when the channel is not tied to a sipnats call (no
+ * call id); SIPNATS_OK when everything due was published (a remote hangup is deliberately not
+ * echoed as a command); otherwise the first failure (both publishes are still attempted). */
 sipnats_status sipnats_core_channel_event(sipnats_core *core, const sipnats_channel_event *ev);
+
+/** Any host thread, once per successful ops->request: the outcome of that request. `status` is
+ * the transport status (SIPNATS_OK: `reply` holds the CommandReply JSON, len bytes). Logs, counts,
+ * and for a refused bridge publishes the `reject` described above. Frees the token. */
+void sipnats_core_request_done(sipnats_core *core, void *token, sipnats_status status,
+                               const char *reply, size_t len);
 
 typedef struct sipnats_core_stats {
     uint64_t enqueued;
@@ -133,6 +181,8 @@ typedef struct sipnats_core_stats {
     uint64_t actions_failed;
     size_t queued;
     size_t calls;
+    size_t bridging;    /**< bridge requests waiting for their reply */
+    uint64_t bridged;   /**< bridge requests the ua accepted */
     int breaker_open;   /**< 1 while dropping */
 } sipnats_core_stats;
 sipnats_status sipnats_core_get_stats(sipnats_core *core, sipnats_core_stats *out);

@@ -4,8 +4,13 @@
  * - Config: sipnats.conf.xml (<settings><param name=".." value=".."/>), names matched exactly.
  * - NATS callbacks only enqueue into the core's bounded queue (drop-and-count when full); one
  *   worker thread (a FreeSWITCH thread) drains it and performs the actions through the ops table.
- * - Channel events (CHANNEL_CREATE / CHANNEL_ANSWER / CHANNEL_HANGUP / DTMF) of sipnats calls are
- *   published back as call commands.
+ * - offer-mode originate: a call.offer originates a leg (dial-string) and runs offer-application on
+ *   it; offer-mode bridge: a call.offer becomes a `bridge` command (request/reply, from a pool
+ *   thread) that has the ua call bridge-target, this FreeSWITCH's own sofia profile, with
+ *   X-Sipnats-Call: <call>; the dialplan runs on the channel that INVITE creates.
+ * - Channel events (CHANNEL_CREATE / PROGRESS / PROGRESS_MEDIA / ANSWER / HANGUP / DTMF) of
+ *   channels tied to a sipnats call (variable sipnats_call, else sip_h_X-Sipnats-Call) are published
+ *   as ChannelEvents; those of legs the module originated also as call commands.
  * - API: sipnats status | publish <subject> <data> | command <action> <json> | reload
  * - Shutdown order: unbind events, stop and join the worker, drain NATS, destroy client, core.
  *
@@ -44,13 +49,17 @@ typedef struct sipnats_config {
     char node_id[SIPNATS_MAX_TOKEN_LEN + 1];
     char queue_group[129];
     char dial_string[MAX_PARAM];
+    int offer_mode; /* SIPNATS_OFFER_ORIGINATE | SIPNATS_OFFER_BRIDGE */
+    char bridge_target[MAX_PARAM];
+    int bridge_timeout_s;
     char offer_app[128];
     char offer_app_args[MAX_PARAM];
     int auto_answer;
     int originate_timeout;
     int queue_capacity;
     int max_calls;
-    int publish_create, publish_answer, publish_hangup, publish_dtmf;
+    int publish_create, publish_progress, publish_progress_media, publish_answer, publish_hangup,
+        publish_dtmf;
 } sipnats_config;
 
 static struct {
@@ -61,8 +70,8 @@ static struct {
     sipnats_core *core;
     switch_thread_t *worker;
     switch_atomic_t running;         /* 1 while the worker should run */
-    switch_event_node_t *nodes[4];
-    switch_atomic_t jobs;             /* originate threads in flight */
+    switch_event_node_t *nodes[6];
+    switch_atomic_t jobs;             /* originate and bridge request threads in flight */
     switch_call_cause_t cancel_cause; /* set on stop: aborts originates in flight */
 } globals;
 
@@ -84,7 +93,8 @@ static void config_defaults(sipnats_config *c)
     c->send_asap = 1;
     c->queue_capacity = 1024;
     c->max_calls = 1024;
-    c->publish_create = c->publish_answer = c->publish_hangup = c->publish_dtmf = 1;
+    c->publish_create = c->publish_progress = c->publish_progress_media = c->publish_answer = 1;
+    c->publish_hangup = c->publish_dtmf = 1;
 }
 
 static int parse_int(const char *name, const char *val, int min, int max, int *out)
@@ -118,9 +128,12 @@ static int parse_events(const char *v, sipnats_config *c)
     if (strlen(v) >= sizeof(buf))
         return 0;
     switch_copy_string(buf, v, sizeof(buf));
-    c->publish_create = c->publish_answer = c->publish_hangup = c->publish_dtmf = 0;
+    c->publish_create = c->publish_progress = c->publish_progress_media = c->publish_answer = 0;
+    c->publish_hangup = c->publish_dtmf = 0;
     for (char *tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
         if (!strcmp(tok, "CHANNEL_CREATE")) c->publish_create = 1;
+        else if (!strcmp(tok, "CHANNEL_PROGRESS")) c->publish_progress = 1;
+        else if (!strcmp(tok, "CHANNEL_PROGRESS_MEDIA")) c->publish_progress_media = 1;
         else if (!strcmp(tok, "CHANNEL_ANSWER")) c->publish_answer = 1;
         else if (!strcmp(tok, "CHANNEL_HANGUP")) c->publish_hangup = 1;
         else if (!strcmp(tok, "DTMF")) c->publish_dtmf = 1;
@@ -130,6 +143,17 @@ static int parse_events(const char *v, sipnats_config *c)
         }
     }
     return ok;
+}
+
+static int parse_offer_mode(const char *v, int *out)
+{
+    if (!strcmp(v, "originate")) *out = SIPNATS_OFFER_ORIGINATE;
+    else if (!strcmp(v, "bridge")) *out = SIPNATS_OFFER_BRIDGE;
+    else {
+        switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR, "sipnats: param offer-mode: '%s' is not originate or bridge\n", v);
+        return 0;
+    }
+    return 1;
 }
 
 /* Names are matched exactly (no prefix matching); an unknown name is an error. */
@@ -162,6 +186,9 @@ static switch_status_t load_config(sipnats_config *c)
             else if (!strcmp(n, "node-id")) ok &= copy_param(n, v, c->node_id, sizeof(c->node_id));
             else if (!strcmp(n, "queue-group")) ok &= copy_param(n, v, c->queue_group, sizeof(c->queue_group));
             else if (!strcmp(n, "dial-string")) ok &= copy_param(n, v, c->dial_string, sizeof(c->dial_string));
+            else if (!strcmp(n, "offer-mode")) ok &= parse_offer_mode(v, &c->offer_mode);
+            else if (!strcmp(n, "bridge-target")) ok &= copy_param(n, v, c->bridge_target, sizeof(c->bridge_target));
+            else if (!strcmp(n, "bridge-timeout")) ok &= parse_int(n, v, 0, 600, &c->bridge_timeout_s);
             else if (!strcmp(n, "offer-application")) ok &= copy_param(n, v, c->offer_app, sizeof(c->offer_app));
             else if (!strcmp(n, "offer-application-args")) ok &= copy_param(n, v, c->offer_app_args, sizeof(c->offer_app_args));
             else if (!strcmp(n, "auto-answer")) c->auto_answer = switch_true(v);
@@ -179,6 +206,10 @@ static switch_status_t load_config(sipnats_config *c)
     if (c->user[0] != '\0' && (c->credentials[0] != '\0' || c->token[0] != '\0')) {
         switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR,
                           "sipnats: set only one of credentials-file, user/password, token\n");
+        ok = 0;
+    }
+    if (c->offer_mode == SIPNATS_OFFER_BRIDGE && c->bridge_target[0] == '\0') {
+        switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR, "sipnats: offer-mode bridge needs bridge-target\n");
         ok = 0;
     }
     return ok ? SWITCH_STATUS_SUCCESS : SWITCH_STATUS_FALSE;
@@ -363,6 +394,69 @@ static int op_publish(void *host, const char *subject, const char *data, size_t 
     return sipnats_client_publish(globals.client, subject, data, len, NULL, 0) == SIPNATS_OK ? 0 : -1;
 }
 
+/* One bridge request in flight (bridge mode), owned by its pool thread. */
+typedef struct request_job {
+    char *subject;
+    char *data;
+    size_t len;
+    void *token;
+} request_job;
+
+static void request_job_free(request_job *job)
+{
+    if (job == NULL)
+        return;
+    switch_safe_free(job->subject);
+    switch_safe_free(job->data);
+    free(job);
+}
+
+/* FreeSWITCH pool thread: the blocking request and the core's verdict on its reply. Counted in
+ * globals.jobs, so stop waits for it before the client and the core go away. */
+static void *SWITCH_THREAD_FUNC request_run(switch_thread_t *thread, void *obj)
+{
+    request_job *job = obj;
+    char *reply = NULL;
+    size_t len = 0;
+    sipnats_status s;
+    (void)thread;
+    s = sipnats_client_request(globals.client, job->subject, job->data, job->len, COMMAND_TIMEOUT_MS, &reply, &len);
+    sipnats_core_request_done(globals.core, job->token, s, reply, len);
+    sipnats_free(reply);
+    request_job_free(job);
+    switch_atomic_dec(&globals.jobs);
+    return NULL;
+}
+
+static int op_request(void *host, const char *subject, const char *data, size_t len, void *token)
+{
+    request_job *job;
+    switch_thread_data_t *td = NULL, *queued;
+    (void)host;
+    if (!switch_atomic_read(&globals.running))
+        return -1;
+    if ((job = calloc(1, sizeof(*job))) == NULL || (job->subject = strdup(subject)) == NULL ||
+        (job->data = malloc(len > 0 ? len : 1)) == NULL || (td = calloc(1, sizeof(*td))) == NULL) {
+        request_job_free(job);
+        return -1;
+    }
+    memcpy(job->data, data, len);
+    job->len = len;
+    job->token = token;
+    td->func = request_run;
+    td->obj = job;
+    td->alloc = 1; /* FreeSWITCH frees td after request_run returns */
+    switch_atomic_inc(&globals.jobs);
+    queued = td;
+    if (switch_thread_pool_launch_thread(&queued) != SWITCH_STATUS_SUCCESS) {
+        switch_atomic_dec(&globals.jobs);
+        free(td);
+        request_job_free(job);
+        return -1;
+    }
+    return 0;
+}
+
 static void op_log(void *host, int level, const char *msg)
 {
     switch_log_level_t l = level >= SIPNATS_LOG_ERROR     ? SWITCH_LOG_ERROR
@@ -373,8 +467,8 @@ static void op_log(void *host, int level, const char *msg)
     switch_log_printf(SWITCH_CHANNEL_LOG, l, "sipnats: %s\n", msg);
 }
 
-static const sipnats_core_ops fs_ops = {op_originate, op_answer,      op_set_variable, op_bridge,
-                                        op_hangup,    op_execute_api, op_publish,      op_log};
+static const sipnats_core_ops fs_ops = {op_originate, op_answer,      op_set_variable, op_bridge, op_hangup,
+                                        op_execute_api, op_publish, op_log,          op_request};
 
 /* ---- NATS side: libnats threads, enqueue only ------------------------------------------ */
 
@@ -406,18 +500,37 @@ static void *SWITCH_THREAD_FUNC worker_run(switch_thread_t *thread, void *obj)
 
 /* ---- FreeSWITCH channel events -> commands (FreeSWITCH event threads) ------------------- */
 
+/* A channel is tied to a sipnats call by the sipnats_call variable (a leg this module originated
+ * for an offer: its events also become call commands) or else by the X-Sipnats-Call header of the
+ * INVITE that created it (a bridge's leg to our sofia profile: channel events only). DTMF events
+ * carry no channel variables (unless verbose events are on), so the channel is looked up for them. */
 static void on_channel_event(switch_event_t *event)
 {
     sipnats_channel_event ev = {0};
-    const char *dur;
+    switch_core_session_t *session = NULL;
+    const char *dur, *ts;
+    const char *originated = switch_event_get_header(event, "variable_sipnats_call");
+    const char *header = switch_event_get_header(event, "variable_sip_h_" SIPNATS_SIP_HDR_CALL);
     ev.uuid = switch_event_get_header(event, "Unique-ID");
-    ev.call_id = switch_event_get_header(event, "variable_sipnats_call");
-    if (ev.call_id == NULL)
-        ev.call_id = switch_event_get_header(event, "variable_sip_h_" SIPNATS_SIP_HDR_CALL);
-    if (ev.uuid == NULL || ev.call_id == NULL || globals.core == NULL)
+    if (ev.uuid == NULL || globals.core == NULL)
         return;
+    if (originated == NULL && header == NULL && event->event_id == SWITCH_EVENT_DTMF &&
+        (session = switch_core_session_locate(ev.uuid)) != NULL) {
+        switch_channel_t *channel = switch_core_session_get_channel(session);
+        originated = switch_channel_get_variable(channel, "sipnats_call");
+        header = switch_channel_get_variable(channel, "sip_h_" SIPNATS_SIP_HDR_CALL);
+    }
+    ev.call_id = originated != NULL ? originated : header;
+    ev.originated = originated != NULL;
+    if (ev.call_id == NULL)
+        goto done;
+    ev.direction = switch_event_get_header(event, "Call-Direction");
+    ts = switch_event_get_header(event, "Event-Date-Timestamp"); /* microseconds */
+    ev.at_ms = ts != NULL ? (int64_t)(strtoll(ts, NULL, 10) / 1000) : 0;
     switch (event->event_id) {
     case SWITCH_EVENT_CHANNEL_CREATE: ev.type = SIPNATS_CHANNEL_CREATE; break;
+    case SWITCH_EVENT_CHANNEL_PROGRESS: ev.type = SIPNATS_CHANNEL_PROGRESS; break;
+    case SWITCH_EVENT_CHANNEL_PROGRESS_MEDIA: ev.type = SIPNATS_CHANNEL_PROGRESS_MEDIA; break;
     case SWITCH_EVENT_CHANNEL_ANSWER:
         ev.type = SIPNATS_CHANNEL_ANSWER;
         ev.sdp = switch_event_get_header(event, "variable_rtp_local_sdp_str");
@@ -435,9 +548,12 @@ static void on_channel_event(switch_event_t *event)
         ev.duration_ms = dur != NULL ? atoi(dur) / 8 : 0; /* samples at 8 kHz */
         break;
     }
-    default: return;
+    default: goto done;
     }
     (void)sipnats_core_channel_event(globals.core, &ev);
+done:
+    if (session != NULL)
+        switch_core_session_rwunlock(session);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
@@ -490,12 +606,20 @@ static switch_status_t sipnats_start(void)
 
     cc.prefix = c->prefix;
     cc.dial_string = c->dial_string;
+    cc.offer_mode = c->offer_mode;
+    cc.bridge_target = c->offer_mode == SIPNATS_OFFER_BRIDGE ? c->bridge_target : NULL;
+    cc.bridge_timeout_ms = c->bridge_timeout_s * 1000;
+    cc.node = c->node_id[0] ? c->node_id : switch_core_get_switchname();
     /* The leg exists only once its originate thread has created it, so the module answers it
      * there (auto-answer) rather than through the core. */
     cc.auto_answer = 0;
     cc.queue_capacity = (size_t)c->queue_capacity;
     cc.max_calls = (size_t)c->max_calls;
     s = sipnats_core_create(&globals.core, &cc, &fs_ops, NULL);
+    if (s == SIPNATS_ERR_INVALID_ARG)
+        switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR,
+                          "sipnats: invalid call control settings (prefix, node-id, bridge-target: a sip: or sips: URI "
+                          "template with ${to_user} ${from_user} ${call}, bridge-timeout)\n");
     if (s == SIPNATS_OK) s = sipnats_options_create(&o);
     if (s == SIPNATS_OK) s = sipnats_options_set_servers_csv(o, c->servers);
     if (s == SIPNATS_OK) s = sipnats_options_set_name(o, c->name);
@@ -538,13 +662,19 @@ static switch_status_t sipnats_start(void)
         (c->publish_hangup && switch_event_bind_removable(modname, SWITCH_EVENT_CHANNEL_HANGUP, SWITCH_EVENT_SUBCLASS_ANY,
                                                           on_channel_event, NULL, &globals.nodes[2]) != SWITCH_STATUS_SUCCESS) ||
         (c->publish_dtmf && switch_event_bind_removable(modname, SWITCH_EVENT_DTMF, SWITCH_EVENT_SUBCLASS_ANY,
-                                                        on_channel_event, NULL, &globals.nodes[3]) != SWITCH_STATUS_SUCCESS)) {
+                                                        on_channel_event, NULL, &globals.nodes[3]) != SWITCH_STATUS_SUCCESS) ||
+        (c->publish_progress && switch_event_bind_removable(modname, SWITCH_EVENT_CHANNEL_PROGRESS, SWITCH_EVENT_SUBCLASS_ANY,
+                                                            on_channel_event, NULL, &globals.nodes[4]) != SWITCH_STATUS_SUCCESS) ||
+        (c->publish_progress_media &&
+         switch_event_bind_removable(modname, SWITCH_EVENT_CHANNEL_PROGRESS_MEDIA, SWITCH_EVENT_SUBCLASS_ANY, on_channel_event,
+                                     NULL, &globals.nodes[5]) != SWITCH_STATUS_SUCCESS)) {
         switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR, "sipnats: cannot bind events\n");
         sipnats_stop();
         return SWITCH_STATUS_FALSE;
     }
-    switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_INFO, "sipnats: started (libsipnats %s, libnats %s, %s)\n",
-                      sipnats_version(), sipnats_nats_version(), c->servers);
+    switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_INFO, "sipnats: started (libsipnats %s, libnats %s, %s, offer-mode %s)\n",
+                      sipnats_version(), sipnats_nats_version(), c->servers,
+                      c->offer_mode == SIPNATS_OFFER_BRIDGE ? "bridge" : "originate");
     return SWITCH_STATUS_SUCCESS;
 }
 
@@ -564,17 +694,19 @@ static void api_status(switch_stream_handle_t *stream)
     sipnats_core_get_stats(globals.core, &cs);
     /* FreeSWITCH's stream printf has no %zu: sizes are printed as unsigned long. */
     stream->write_function(stream,
-                           "connected: %s\nservers: %s\nprefix: %s\nnode-id: %s\n"
+                           "connected: %s\nservers: %s\nprefix: %s\nnode-id: %s\noffer-mode: %s\n"
                            "delivered: %llu\ndropped-no-callback: %llu\nreconnects: %llu\n"
                            "enqueued: %llu\ndropped-queue-full: %llu\nqueued: %lu\nbreaker: %s\n"
-                           "handled: %llu\nrefused: %llu\nactions-failed: %llu\ncalls: %lu\noriginating: %u\n",
+                           "handled: %llu\nrefused: %llu\nactions-failed: %llu\ncalls: %lu\njobs: %u\n"
+                           "bridging: %lu\nbridged: %llu\n",
                            sipnats_client_is_connected(globals.client) ? "yes" : "no", globals.cfg.servers,
-                           globals.cfg.prefix, globals.cfg.node_id, (unsigned long long)ns.delivered,
+                           globals.cfg.prefix, globals.cfg.node_id,
+                           globals.cfg.offer_mode == SIPNATS_OFFER_BRIDGE ? "bridge" : "originate", (unsigned long long)ns.delivered,
                            (unsigned long long)ns.dropped, (unsigned long long)ns.reconnects,
                            (unsigned long long)cs.enqueued, (unsigned long long)cs.dropped, (unsigned long)cs.queued,
                            cs.breaker_open ? "open" : "closed", (unsigned long long)cs.handled,
                            (unsigned long long)cs.refused, (unsigned long long)cs.actions_failed, (unsigned long)cs.calls,
-                           switch_atomic_read(&globals.jobs));
+                           switch_atomic_read(&globals.jobs), (unsigned long)cs.bridging, (unsigned long long)cs.bridged);
 }
 
 SWITCH_STANDARD_API(sipnats_api)

@@ -46,6 +46,22 @@ describe('routing tokens (HMAC-SHA-256 over instance and flow)', function () {
     assert.deepEqual(codec.verifyFlowToken('garbage'), { ok: false, fault: TokenFault.malformed });
   });
 
+  it('a flow token echoed with its escapes decoded (RFC 3261 §19.1.4, as sofia-sip does) still verifies', function () {
+    const udp = { instance: 'edge.a-1', flow: 'udp0/127.0.0.1:43707' };
+    const t = codec.flowToken(udp);
+    assert.match(t, /%2F127%2E0%2E0%2E1%3A43707/);
+    for (const echoed of [decodeURIComponent(t), t.replace(/%2F/g, '/').replace(/%3A/g, ':'), t.replace('%2F', '%2f')]) {
+      const r = codec.verifyFlowToken(echoed);
+      assert.ok(r.ok, echoed);
+      assert.deepEqual(r.owner, udp);
+    }
+    const tampered = decodeURIComponent(t).replace('43707', '43708');
+    assert.deepEqual(codec.verifyFlowToken(tampered), { ok: false, fault: TokenFault.badMac });
+    assert.deepEqual(codec.verifyFlowToken('a.b%zz.c'), { ok: false, fault: TokenFault.badMac });
+    const other = new TokenCodec('another-secret-of-enough-length!');
+    assert.deepEqual(codec.verifyFlowToken(decodeURIComponent(other.flowToken(udp))).ok, false);
+  });
+
   it('rejects a secret shorter than 16 bytes', function () {
     assert.throws(() => new TokenCodec('short'), RangeError);
   });

@@ -98,6 +98,16 @@ describe('uac: outbound INVITE (RFC 3261 §13.2)', () => {
     assert.equal(t.record.phase, 'calling');
   });
 
+  it('X-Sipnats-Call: the call id, or the callHeader asked for (a bridge leg naming its inbound call); never a controller header', () => {
+    const own = start({ headers: { 'X-Sipnats-Call': 'forged' } });
+    assert.deepEqual(headersNamed(own.invite.headers, 'X-Sipnats-Call'), ['c-1']);
+    const leg = start({ call: 'c-1-b1', callHeader: 'c-1', headers: { 'x-sipnats-call': 'c-1', 'X-Trace': 't' } });
+    assert.deepEqual(headersNamed(leg.invite.headers, 'X-Sipnats-Call'), ['c-1']);
+    assert.equal(header(leg.invite.headers, 'X-Trace'), 't');
+    assert.equal(leg.record.call, 'c-1-b1');
+    assert.throws(() => start({ callHeader: 'a\r\nVia: x' }), UacError);
+  });
+
   it('refuses unusable input with UA_UAC_INVALID', () => {
     assert.throws(() => start({ to: 'not a uri' }), (e: unknown) => e instanceof UacError && e.code === 'UA_UAC_INVALID');
     assert.throws(() => start({ headers: { Route: '<sip:evil>' } }), UacError);

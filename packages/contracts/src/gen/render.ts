@@ -5,7 +5,8 @@
 import type { TSchema } from '@sinclair/typebox';
 import { DEFAULT_PREFIX, ENVELOPE_VERSION, QUEUE, RAW_HEADERS, SIP_HEADER_CALL, SUBJECT_PARTS, TRANSPORTS } from '../constants.js';
 import { CALL_ACTIONS } from '../schemas/call-command.js';
-import { CALL_EVENTS } from '../schemas/call-event.js';
+import { CALL_DIRECTIONS, CALL_EVENTS } from '../schemas/call-event.js';
+import { CHANNEL_EVENTS } from '../schemas/channel-event.js';
 import { REPLY_CODES } from '../schemas/command-reply.js';
 import { PAYLOAD_SCHEMAS } from '../schemas/index.js';
 import { REG_EVENTS } from '../schemas/reg-event.js';
@@ -90,6 +91,7 @@ export function renderHeader(): string {
     ['SIPNATS_SUBJ_FWD', 'fwd', '<p>.fwd.<instance>: ForwardedMessage'],
     ['SIPNATS_SUBJ_EVT_CALL', 'evtCall', '<p>.evt.call.<event>: CallEvent'],
     ['SIPNATS_SUBJ_EVT_REG', 'evtReg', '<p>.evt.reg.<event>: RegEvent'],
+    ['SIPNATS_SUBJ_EVT_CHANNEL', 'evtChannel', '<p>.evt.channel.<event>: ChannelEvent'],
     ['SIPNATS_SUBJ_CMD_CALL', 'cmdCall', '<p>.cmd.call.<action>: CallCommand -> CommandReply'],
   ];
   for (const [name, key, comment] of parts) define(name, cString(SUBJECT_PARTS[key]), comment);
@@ -112,6 +114,12 @@ export function renderHeader(): string {
 
   section('Registration events (last token of <p>.evt.reg.<event>, RegEvent.event).');
   for (const e of REG_EVENTS) define(`SIPNATS_REG_EVT_${macroName(e)}`, cString(e));
+
+  section('Channel events (last token of <p>.evt.channel.<event>, ChannelEvent.event).');
+  for (const e of CHANNEL_EVENTS) define(`SIPNATS_CHANNEL_EVT_${macroName(e)}`, cString(e));
+
+  section('Directions (CallEvent.direction, ChannelEvent.direction).');
+  for (const d of CALL_DIRECTIONS) define(`SIPNATS_DIRECTION_${macroName(d)}`, cString(d));
 
   section('Call command actions (last token of <p>.cmd.call.<action>, CallCommand.action).');
   for (const a of CALL_ACTIONS) define(`SIPNATS_CALL_CMD_${macroName(a)}`, cString(a));

@@ -1,6 +1,7 @@
 /** The payload schemas by name (the public entry, src/index.ts, exports each schema itself). */
 import { CallCommand } from './call-command.js';
 import { CallEvent } from './call-event.js';
+import { ChannelEvent } from './channel-event.js';
 import { CommandReply } from './command-reply.js';
 import { ForwardedMessage } from './forwarded-message.js';
 import { OutMessage } from './out-message.js';
@@ -16,6 +17,7 @@ export const PAYLOAD_SCHEMAS = {
   ForwardedMessage,
   CallEvent,
   RegEvent,
+  ChannelEvent,
   CallCommand,
   CommandReply,
 } as const;

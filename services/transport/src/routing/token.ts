@@ -10,6 +10,11 @@
  * `<instance>` and `<flow>` are subject-token encoded (`A-Z a-z 0-9 - _` and `%XX`), so they never
  * contain the `.` separator; `<nonce>` and `<mac>` are base64url. The MAC covers a domain tag
  * (branch or flow), the instance, the flow and the nonce; it is truncated to 96 bits.
+ *
+ * A flow token travels as a URI parameter, and RFC 3261 §19.1.4 makes `%XX` in a parameter equal
+ * to the character it escapes: some UAs (sofia-sip, hence FreeSWITCH) echo our Record-Route with
+ * the escapes that are not needed there decoded (`udp0/10.0.0.1:5060` for `udp0%2F10%2E0%2E0%2E1%3A5060`).
+ * `verifyFlowToken` accepts that form too: the instance and flow are found again by the MAC.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeToken, encodeToken } from '@sipnats/contracts';
@@ -17,6 +22,9 @@ import { decodeToken, encodeToken } from '@sipnats/contracts';
 export const BRANCH_PREFIX = 'z9hG4bK-sn1.';
 const MAC_BYTES = 12;
 const NONCE_BYTES = 9;
+/** Bounds on the work for a flow token that arrives in its decoded form. */
+const MAX_DECODED_TOKEN = 1024;
+const MAX_SPLITS = 32;
 
 export interface Owner {
   readonly instance: string;
@@ -85,9 +93,46 @@ export class TokenCodec {
   verifyFlowToken(token: string | null | undefined): TokenResult {
     if (token === undefined || token === null || token.length === 0) return { ok: false, fault: TokenFault.malformed };
     const parts = token.split('.');
-    if (parts.length !== 3) return { ok: false, fault: TokenFault.malformed };
-    const [inst, flow, mac] = parts as [string, string, string];
-    return this.#owner(this.#mac('flow', inst, flow), inst, flow, mac);
+    const strict: TokenResult =
+      parts.length === 3 ? this.#owner(this.#mac('flow', parts[0] ?? '', parts[1] ?? ''), parts[0] ?? '', parts[1] ?? '', parts[2] ?? '') : { ok: false, fault: TokenFault.malformed };
+    return strict.ok ? strict : (this.#verifyDecodedFlowToken(token) ?? strict);
+  }
+
+  /**
+   * The token with (some of) its escapes decoded (RFC 3261 §19.1.4): decode the rest, take the MAC
+   * after the last `.`, and find the `.` between instance and flow (either may contain dots once
+   * decoded) as the split whose canonical encoding the MAC authenticates. A bad MAC when no split
+   * is authenticated; undefined when the text does not even decode to `<instance>.<flow>.<mac>`.
+   */
+  #verifyDecodedFlowToken(token: string): TokenResult | undefined {
+    if (token.length > MAX_DECODED_TOKEN) return undefined;
+    let raw: string;
+    try {
+      raw = decodeURIComponent(token);
+    } catch {
+      return undefined;
+    }
+    const last = raw.lastIndexOf('.');
+    if (last <= 0) return undefined;
+    const head = raw.slice(0, last);
+    const mac = raw.slice(last + 1);
+    let splits = 0;
+    let tried = false;
+    for (let i = head.indexOf('.'); i > 0 && i < head.length - 1 && splits < MAX_SPLITS; i = head.indexOf('.', i + 1), splits++) {
+      const instance = head.slice(0, i);
+      const flow = head.slice(i + 1);
+      let inst: string;
+      let fl: string;
+      try {
+        inst = encodeToken(instance);
+        fl = encodeToken(flow);
+      } catch {
+        continue;
+      }
+      tried = true;
+      if (this.#check(this.#mac('flow', inst, fl), mac)) return { ok: true, owner: { instance, flow } };
+    }
+    return tried ? { ok: false, fault: TokenFault.badMac } : undefined;
   }
 
   #owner(expected: Buffer, inst: string, flow: string, mac: string): TokenResult {

@@ -3,7 +3,10 @@
  * outbound legs. The target (the command's, else the inbound To URI) is looked up in the registrar:
  * every live contact gets a leg at once (parallel forking), through the transport instance that
  * holds its registration (and its flow when that is a connection); a target that is not a
- * registered AoR is called directly. The inbound offer SDP goes to every leg.
+ * registered AoR is called directly. The inbound offer SDP goes to every leg. Each leg's INVITE
+ * carries `X-Sipnats-Call` with the leg's own id, or with the inbound call's id when the command's
+ * headers ask for exactly that (`"X-Sipnats-Call": <call>`; any other value is refused): that is how
+ * a sipnats-aware callee such as mod_sipnats ties its channel to the call it was offered.
  *
  * Reactions run on the instance whose write produced the event (so once), as commands on the other
  * side, each with its own CAS step:
@@ -20,7 +23,7 @@
  *   cannot take it (no connected leg, an offer of its own in progress) the offer is accepted with
  *   the current SDP.
  */
-import { REPLY_CODE, type BridgeCommand, type FlowRef } from '@sipnats/contracts';
+import { REPLY_CODE, SIP_HEADER_CALL, type BridgeCommand, type FlowRef } from '@sipnats/contracts';
 import { parseNameAddr, parseUri } from '@sipnats/sip-codec';
 import { runCallCommand } from '../control/call-command.js';
 import { handleCommand } from '../dialog/commands.js';
@@ -87,7 +90,21 @@ async function targetsOf(ctx: UaContext, target: string, explicit: boolean): Pro
   });
 }
 
+/**
+ * The `X-Sipnats-Call` a bridge's legs carry instead of their own ids: only the bridged call's id
+ * may be asked for (a controller cannot tie the legs to another call). `undefined`: not asked for.
+ */
+export function bridgeCallHeader(cmd: Pick<BridgeCommand, 'call' | 'headers'>): { readonly ok: true; readonly value: string | undefined } | { readonly ok: false; readonly error: string } {
+  const wanted = SIP_HEADER_CALL.toLowerCase();
+  const values = Object.entries(cmd.headers ?? {}).filter(([name]) => name.toLowerCase() === wanted);
+  if (values.length === 0) return { ok: true, value: undefined };
+  if (values.length === 1 && values[0]?.[1] === cmd.call) return { ok: true, value: cmd.call };
+  return { ok: false, error: `${SIP_HEADER_CALL} may only name the bridged call (${cmd.call.slice(0, 80)})` };
+}
+
 export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOutcome> {
+  const callHeader = bridgeCallHeader(cmd);
+  if (!callHeader.ok) return { ok: false, code: REPLY_CODE.INVALID, error: callHeader.error };
   const stored = await ctx.calls.get(cmd.call);
   if (stored === undefined) return { ok: false, code: REPLY_CODE.NOT_FOUND, error: `no call ${cmd.call}` };
   const inbound = stored.value.dialog;
@@ -128,6 +145,7 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
         requestUri: t.requestUri,
         sdp,
         ...(Object.keys(headers).length === 0 ? {} : { headers }),
+        ...(callHeader.value === undefined ? {} : { callHeader: callHeader.value }),
         ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }),
         ...(t.route.length === 0 ? {} : { route: t.route.map((r) => (r.trim().startsWith('<') ? r.trim() : `<${r.trim()}>`)) }),
         ...(t.pin === undefined ? {} : { pin: t.pin }),

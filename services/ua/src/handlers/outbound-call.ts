@@ -80,6 +80,8 @@ export interface LegInput {
   readonly requestUri: string;
   readonly sdp: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Value of `X-Sipnats-Call` when it is not the leg's own id (a bridge leg naming its inbound call). */
+  readonly callHeader?: string;
   readonly credentials?: { readonly username: string; readonly password: string; readonly realm?: string };
   readonly timeoutMs?: number;
   /** Pre-loaded route set (a registered contact's Path). */
@@ -109,6 +111,7 @@ export async function startLeg(ctx: UaContext, input: LegInput): Promise<UacOutc
       requestUri: input.requestUri,
       sdp: input.sdp,
       ...(input.headers === undefined ? {} : { headers: input.headers }),
+      ...(input.callHeader === undefined ? {} : { callHeader: input.callHeader }),
       ...(input.credentials === undefined ? {} : { credentials: input.credentials }),
       ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
       ...(input.route === undefined ? {} : { route: input.route }),

@@ -27,8 +27,14 @@ export interface OutboundCall {
   readonly route?: readonly string[];
   /** SDP offer (required: a late-offer INVITE would need an answer in the ACK, which is not supported). */
   readonly sdp: string;
-  /** Extra headers: `X-` names only, values without CR/LF. */
+  /** Extra headers: `X-` names only, values without CR/LF (an `X-Sipnats-Call` among them is ignored). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The value of `X-Sipnats-Call` (default `call`): a bridge leg carries the id of the inbound call
+   * it is bridged to when the controller asks for it, so a sipnats-aware callee (mod_sipnats) ties
+   * the leg to the call it was offered.
+   */
+  readonly callHeader?: string;
   readonly credentials?: UacCredentials;
   /** Ring timeout, ms: CANCEL when no final response by then. */
   readonly timeoutMs?: number;
@@ -113,7 +119,9 @@ export function startOutboundCall(config: UacConfig, input: OutboundCall): UacTr
     ['Supported', SUPPORTED.join(', ')],
   ];
   if (config.sessionExpires > 0) headers.push(['Session-Expires', String(config.sessionExpires)], ['Min-SE', String(config.minSE)]);
-  headers.push([SIP_HEADER_CALL, input.call], ...extraHeaders(input.headers));
+  const callHeader = input.callHeader ?? input.call;
+  if (callHeader === '' || UNSAFE.test(callHeader)) throw invalid(`${SIP_HEADER_CALL} is empty or holds a line break`);
+  headers.push([SIP_HEADER_CALL, callHeader], ...extraHeaders(input.headers));
 
   const record: UacRecord = {
     v: UAC_VERSION,
