@@ -165,7 +165,8 @@ export async function connectBus(o: ConnectBusOptions): Promise<Bus> {
   const delay = (): number => {
     const ms = backoffDelay(attempt, base, max);
     // Before the first connection nats.js reports no status: say why the service is waiting.
-    if (!everConnected && attempt % 10 === 0) log.warn({ servers: shown, attempt, retryInMs: ms }, 'NATS not reachable yet; retrying');
+    // nats.js asks for a delay once before its first attempt too: only failures (attempt 1, 11, ...) are reported.
+    if (!everConnected && attempt % 10 === 1) log.warn({ servers: shown, attempt, retryInMs: ms }, 'NATS not reachable yet; retrying');
     attempt++;
     return ms;
   };

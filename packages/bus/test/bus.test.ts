@@ -213,6 +213,23 @@ describe('bus: reconnect with its own nats-server', () => {
     assert.equal(msgs.at(-1), 'NATS connected');
   });
 
+  it('waitOnFirstConnect with NATS up: connects without a "not reachable" warning', async () => {
+    await server.start();
+    const lines: string[] = [];
+    const capturing = createLogger({
+      name: 'up',
+      level: 'info',
+      destination: new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          lines.push(chunk.toString('utf8'));
+          cb();
+        },
+      }),
+    });
+    bus = await connectBus({ servers: [server.url], name: 'up-test', log: capturing });
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { msg: string }).msg), ['NATS connected']);
+  });
+
   it('fails fast without waitOnFirstConnect, with a BusError', async () => {
     await assert.rejects(
       connectBus({ servers: [server.url], name: 'fail-test', log, waitOnFirstConnect: false }),

@@ -67,7 +67,7 @@ export function build(deps: AppDeps): App {
     onPublished: (ms) => metrics.publishLatency.observe(ms / 1000),
     onDropped: (priority, why) => metrics.publishDropped.inc({ priority, why }),
   });
-  const sender = new Sender(instance, subj, publisher, metrics);
+  const sender = new Sender(instance, subj, publisher, metrics, log);
   const tokens = new TokenCodec(deps.secret);
   let draining = false;
   const pending = new Set<string>();
@@ -232,7 +232,7 @@ export function build(deps: AppDeps): App {
       subs.push(nats.subscribe(subj.outAny(), QUEUE.transport, outbound.handle));
       subs.push(nats.subscribe(subj.fwd(instance), undefined, forwarded.handle));
       log.info(
-        { instance, listeners: listeners.map((l) => `${l.info.transport}:${formatHostPort(l.info.local)} (advertised ${formatHostPort(l.info.advertised)})`) },
+        { listeners: listeners.map((l) => `${l.info.transport}:${formatHostPort(l.info.local)} (advertised ${formatHostPort(l.info.advertised)})`) },
         'transport listening',
       );
     },

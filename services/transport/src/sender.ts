@@ -1,8 +1,12 @@
 /**
  * Every byte the transport puts on the wire goes through here: the flow's send, the raw copy on
- * `<p>.raw.out.<instance>` (best effort, never blocking), and the messages-out counters.
+ * `<p>.raw.out.<instance>` (best effort, never blocking), and the messages-out counters. At
+ * LOG_LEVEL=trace each message in and out is logged by its start line (never its headers, which
+ * may carry credentials; a password in the Request-URI's userinfo is masked).
  */
 import type { Subjects } from '@sipnats/contracts';
+import type { Logger } from '@sipnats/logging';
+import { formatHostPort } from './listeners/address.js';
 import type { Flow } from './listeners/flow.js';
 import type { TransportMetrics } from './ops/metrics.js';
 import { MessageCounter, statusClass } from './ops/metrics.js';
@@ -36,6 +40,18 @@ export function methodLabel(method: string): string {
 
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE']);
 
+/** The start line of a message for a trace log line: at most 256 characters, userinfo password masked. */
+export function traceStartLine(bytes: Uint8Array): string {
+  const end = Math.min(bytes.length, 256);
+  let s = '';
+  for (let i = 0; i < end; i++) {
+    const c = bytes[i] as number;
+    if (c === 0x0d || c === 0x0a) break;
+    s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '?';
+  }
+  return s.replace(/\b(sips?:[^:@\s;]*):[^@\s]*@/gi, '$1:***@');
+}
+
 /** Raw-copy headers are kept for this many flows (keyed by remote addresses: bounded). */
 const HEADER_CACHE = 4096;
 
@@ -47,8 +63,10 @@ export class Sender {
   readonly #metrics: TransportMetrics;
   readonly #messagesOut: MessageCounter;
   readonly #headers = new Map<string, RawFlowHeaders>();
+  readonly #log: Logger | undefined;
 
-  constructor(instance: string, subjects: Subjects, publisher: Publisher, metrics: TransportMetrics) {
+  constructor(instance: string, subjects: Subjects, publisher: Publisher, metrics: TransportMetrics, log?: Logger) {
+    this.#log = log;
     this.#instance = instance;
     this.#rawIn = subjects.rawIn(instance);
     this.#rawOut = subjects.rawOut(instance);
@@ -78,11 +96,17 @@ export class Sender {
     }
     this.#messagesOut.inc(flow.transport, sl.kind, sl.kind === 'request' ? methodLabel(sl.method) : '', sl.kind === 'response' ? statusClass(sl.status) : '');
     this.#publisher.offer(this.#rawOut, bytes, Priority.low, { flow: this.#flowHeaders(flow), at: Date.now() });
+    if (this.#log?.isLevelEnabled('trace') === true) this.#trace('out', bytes, flow);
     return true;
   }
 
   /** Publishes a raw inbound copy on `<p>.raw.in.<instance>`. */
   tapIn(bytes: Uint8Array, flow: Flow, at: number): void {
     this.#publisher.offer(this.#rawIn, bytes, Priority.low, { flow: this.#flowHeaders(flow), at });
+    if (this.#log?.isLevelEnabled('trace') === true) this.#trace('in', bytes, flow);
+  }
+
+  #trace(dir: 'in' | 'out', bytes: Uint8Array, flow: Flow): void {
+    this.#log?.trace({ dir, transport: flow.transport, peer: formatHostPort(flow.remote), flow: flow.id, bytes: bytes.length, line: traceStartLine(bytes) }, `sip ${dir}`);
   }
 }
