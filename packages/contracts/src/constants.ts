@@ -37,5 +37,6 @@ export const SUBJECT_PARTS = {
   fwd: 'fwd',
   evtCall: 'evt.call',
   evtReg: 'evt.reg',
+  evtFlow: 'evt.flow',
   cmdCall: 'cmd.call',
 } as const;

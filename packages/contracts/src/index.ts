@@ -21,6 +21,7 @@ export { OutMessage, OUT_KINDS, type OutKind } from './schemas/out-message.js';
 export { ForwardedMessage } from './schemas/forwarded-message.js';
 export { CallEvent, CALL_EVENTS, CALL_DIRECTIONS, type CallEventName, type CallDirection } from './schemas/call-event.js';
 export { RegEvent, REG_EVENTS, type RegEventName } from './schemas/reg-event.js';
+export { FlowEvent, FLOW_EVENTS, FLOW_CLOSE_REASONS, type FlowEventName, type FlowCloseReason } from './schemas/flow-event.js';
 export {
   CallCommand,
   CALL_ACTIONS,

@@ -36,6 +36,10 @@ export interface Subjects {
   evtReg(event: string): string;
   /** `<p>.evt.reg.*` */
   evtRegAll(): string;
+  /** `<p>.evt.flow.<event>`: a transport instance's flow events (e.g. `closed`), queue group `ua`. */
+  evtFlow(event: string): string;
+  /** `<p>.evt.flow.*` */
+  evtFlowAll(): string;
   /** `<p>.cmd.call.<action>` (request/reply) */
   cmdCall(action: string): string;
   /** `<p>.cmd.call.*` */
@@ -96,6 +100,8 @@ export function subjects(prefix: string = DEFAULT_PREFIX): Subjects {
     evtCallAll: () => all(SUBJECT_PARTS.evtCall),
     evtReg: (event: string) => at(SUBJECT_PARTS.evtReg, event),
     evtRegAll: () => all(SUBJECT_PARTS.evtReg),
+    evtFlow: (event: string) => at(SUBJECT_PARTS.evtFlow, event),
+    evtFlowAll: () => all(SUBJECT_PARTS.evtFlow),
     cmdCall: (action: string) => at(SUBJECT_PARTS.cmdCall, action),
     cmdCallAll: () => all(SUBJECT_PARTS.cmdCall),
     lastToken(subject: string, part: keyof typeof SUBJECT_PARTS): string | undefined {

@@ -8,6 +8,7 @@ import {
   CallCommand,
   CallEvent,
   CommandReply,
+  FlowEvent,
   type FlowRef,
   ForwardedMessage,
   OutMessage,
@@ -57,11 +58,22 @@ describe('contracts: JSON codec', () => {
       ],
       ['RegEvent', RegEvent, { v: 1, event: 'registered', aor: 'sip:alice@example.com', contact: 'sip:alice@10.0.0.1', expires: 3600, at: 1, instance: 'u1', flow }],
       ['CommandReply', CommandReply, { v: 1, ok: false, call: 'c1', code: 'NOT_FOUND', error: 'no such call' }],
+      ['FlowEvent', FlowEvent, { v: 1, event: 'closed', flow: { ...flow, transport: 'ws', id: 'ws1-0a1b2c3d-1f' }, reason: 'error', detail: 'websocket closed (1006)', at: 1 }],
     ];
     for (const [name, schema, value] of samples) {
       const r = decodeJson(schema as typeof OutMessage, JSON.stringify(value));
       assert.ok(r.ok, `${name}: ${r.ok ? '' : r.errors.join('; ')}`);
     }
+  });
+
+  it('a flow event names one of the close reasons and carries the flow', () => {
+    const ev = { v: 1, event: 'closed', flow: { ...flow, transport: 'tcp', id: 'tcp0-0a1b2c3d-1' }, reason: 'peer', at: 1 };
+    assert.ok(isValid(FlowEvent, ev));
+    assert.ok(!isValid(FlowEvent, { ...ev, reason: 'gone' }));
+    assert.ok(!isValid(FlowEvent, { ...ev, event: 'opened' }));
+    assert.ok(!isValid(FlowEvent, { ...ev, detail: 'x'.repeat(1025) }));
+    const { flow: _flow, ...noFlow } = ev;
+    assert.ok(!isValid(FlowEvent, noFlow));
   });
 
   it('discriminates call commands by action and validates each action', () => {

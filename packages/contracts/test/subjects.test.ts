@@ -19,6 +19,8 @@ describe('contracts: subjects', () => {
     assert.equal(s.evtCallAll(), 'sip.evt.call.*');
     assert.equal(s.evtReg('registered'), 'sip.evt.reg.registered');
     assert.equal(s.evtRegAll(), 'sip.evt.reg.*');
+    assert.equal(s.evtFlow('closed'), 'sip.evt.flow.closed');
+    assert.equal(s.evtFlowAll(), 'sip.evt.flow.*');
     assert.equal(s.cmdCall('answer'), 'sip.cmd.call.answer');
     assert.equal(s.cmdCallAll(), 'sip.cmd.call.*');
   });

@@ -2,6 +2,7 @@
 import { CallCommand } from './call-command.js';
 import { CallEvent } from './call-event.js';
 import { CommandReply } from './command-reply.js';
+import { FlowEvent } from './flow-event.js';
 import { ForwardedMessage } from './forwarded-message.js';
 import { OutMessage } from './out-message.js';
 import { RegEvent } from './reg-event.js';
@@ -16,6 +17,7 @@ export const PAYLOAD_SCHEMAS = {
   ForwardedMessage,
   CallEvent,
   RegEvent,
+  FlowEvent,
   CallCommand,
   CommandReply,
 } as const;
