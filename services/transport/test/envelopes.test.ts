@@ -65,7 +65,7 @@ function response(toTag: string, callId = 'env-call@example.com', seq = 1): SipR
   return parseMessage(Buffer.from(lines.join('\r\n')), LIMITS_PARSE) as SipResponse;
 }
 
-function assertValidEnvelope(schema: typeof RequestEnvelope | typeof ResponseEnvelope | typeof ForwardedMessage, value: unknown, what: string): void {
+function assertValidEnvelope(schema: typeof RequestEnvelope | typeof ResponseEnvelope | typeof ForwardedMessage | typeof FlowEvent, value: unknown, what: string): void {
   assert.ok(isValid(schema, value), `${what}: ${describeErrors(schema, value).join('; ')}`);
 }
 
