@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { decodeJson, encodeJson, FlowEvent, fromBase64, OutMessage, ResponseEnvelope, type FlowRef } from '@sipnats/contracts';
 import { parseMessage, type SipRequest } from '@sipnats/sip-codec';
+import { UA_ERROR, UaError } from '../src/errors.js';
 import { envelope, FLOW, harness, sipText, type Harness } from './app-harness.js';
 import { SDP_OFFER } from './app-sip.js';
 
@@ -114,6 +115,20 @@ describe('ua app: registrations on a connection that is gone (RFC 5626 flows)', 
     assert.equal((await h.bindings.get('sip:alice@127.0.0.1'))?.value.bindings.length, 1);
     assert.equal(await metric(h, 'sipnats_ua_flow_events_total', { result: 'invalid' }), 2);
     assert.equal(await metric(h, 'sipnats_ua_flow_events_total', { result: 'ignored' }), 1);
+  });
+
+  it('a flow index that cannot be read (KV down) fails the event quietly: counted, bindings kept, nothing thrown', async () => {
+    const h = harness({ SIPNATS_AUTH_REQUIRED: 'false' });
+    await registerOn(h, WS, 'alice', 'a1.invalid');
+    h.regEvents();
+    h.flows.get = async () => {
+      throw new UaError(UA_ERROR.storeUnavailable, 'KV sipnats_flows get: no answer');
+    };
+    h.messaging.deliver('sip.evt.flow.closed', closed(WS));
+    await settle(h);
+    assert.deepEqual(h.regEvents(), []);
+    assert.equal((await h.bindings.get('sip:alice@127.0.0.1'))?.value.bindings.length, 1);
+    assert.equal(await metric(h, 'sipnats_ua_flow_events_total', { result: 'failed' }), 1);
   });
 
   it('a bridge leg answered 430 Flow Failed: the caller gets 480, that binding is removed (unregistered, flow failed), and the next call is 480 without a leg', async () => {

@@ -31,19 +31,21 @@ function register(o: { contact?: string; cseq?: number; callId?: string; expires
   ]);
 }
 
-/** A flow index store that records the order of writes against the binding store. */
+/** A flow index store that records the order of (successful) writes against the binding store. */
 function recording(log: string[]): { flows: MemoryFlowIndexStore; bindings: MemoryBindingStore; index: FlowIndexing } {
   const flows = new MemoryFlowIndexStore();
   const bindings = new MemoryBindingStore();
   const put = flows.put.bind(flows);
   flows.put = async (flow, value, rev) => {
-    log.push(`index ${flow.id} ${value.aors.join(',')}`);
-    return put(flow, value, rev);
+    const ok = await put(flow, value, rev);
+    if (ok) log.push(`index ${flow.id} ${value.aors.join(',')}`);
+    return ok;
   };
   const bput = bindings.put.bind(bindings);
   bindings.put = async (aor, value, rev) => {
-    log.push(`bindings ${aor}`);
-    return bput(aor, value, rev);
+    const ok = await bput(aor, value, rev);
+    if (ok) log.push(`bindings ${aor}`);
+    return ok;
   };
   return { flows, bindings, index: { store: flows, reindexAfterMs: 3_660_000 } };
 }

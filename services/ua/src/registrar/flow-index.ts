@@ -62,12 +62,14 @@ export function withAor(aors: readonly string[], aor: string): readonly string[]
 export type IndexOutcome = 'indexed' | 'full' | 'contended';
 
 /**
- * Adds `aor` to the entry of `flow`, writing even when it is there already (a write renews the
+ * Adds `aor` to the entry of `flow` (created when there is none), writing even when it is there already (a write renews the
  * entry's age in a store with a max age). `full`: the flow has as many AoRs as it may;
  * `contended`: other writers kept winning. Either way the binding is still stored, and is removed
  * by a 430 to a call or by its expiry instead.
  */
 export async function indexFlow(store: FlowIndexStore, flow: FlowKey, aor: string, attempts = 5): Promise<IndexOutcome> {
+  // Usually the first registration on a new connection: create without reading first (one write).
+  if (await store.put(flow, { v: FLOW_INDEX_VERSION, aors: [aor] }, undefined)) return 'indexed';
   for (let i = 0; i < attempts; i++) {
     const stored = await store.get(flow);
     const aors = withAor(stored?.value.aors ?? [], aor);
