@@ -177,7 +177,13 @@ export function build(deps: UaDeps): UaApp {
           flowIndex: {
             store: deps.flows.store,
             reindexAfterMs: deps.flows.reindexAfterMs,
-            onUnindexed: (aor, outcome) => log.warn({ aor, outcome }, 'binding on a connection not indexed by flow: it stays until a 430 or its expiry when the connection closes'),
+            onUnindexed: (aor, outcome) => {
+              // `full`: a connection carrying more AoRs than an entry holds (a proxy or PBX), expected.
+              const fields = { aor, outcome };
+              const msg = 'binding on a connection not indexed by flow: it stays until a 430 or its expiry when the connection closes';
+              if (outcome === 'contended') log.warn(fields, msg);
+              else if (log.isLevelEnabled('debug')) log.debug(fields, msg);
+            },
           },
         }),
     auth,

@@ -128,7 +128,7 @@ describe('registrar: index by connection flow', () => {
     assert.equal(b?.[0]?.flowIndexedAt, T0 + 1000);
   });
 
-  it('UDP registrations are never indexed; a full index still stores the binding, unstamped, and says so', async () => {
+  it('UDP registrations are never indexed; a full or contended index still stores the binding and says so (full: not retried on every refresh)', async () => {
     const log: string[] = [];
     const { flows, bindings, index } = recording(log);
     await registerWithStore(bindings, config, { request: register({ contact: 'sip:alice@127.0.0.1:5070' }), flow: udp, now: T0, toTag: 't' }, { flows: index });
@@ -142,7 +142,17 @@ describe('registrar: index by connection flow', () => {
     });
     assert.equal(out.response.status, 200);
     assert.deepEqual(told, ['sip:bob@example.com full']);
-    assert.equal((await bindings.get('sip:bob@example.com'))?.value.bindings[0]?.flowIndexedAt, undefined);
+    assert.deepEqual((await flows.get(ws1))?.value.aors.includes('sip:bob@example.com'), false);
+    assert.equal((await bindings.get('sip:bob@example.com'))?.value.bindings[0]?.flowIndexedAt, T0, 'not tried again on every refresh');
+    await registerWithStore(bindings, config, { request: register({ user: 'bob', contact: 'sip:bob@x.invalid;transport=ws', cseq: 2 }), flow: ws1, now: T0 + 1000, toTag: 't' }, {
+      flows: { ...index, onUnindexed: (aor, why) => told.push(`${aor} ${why}`) },
+    });
+    assert.equal(told.length, 1);
+
+    const contended: FlowIndexing = { store: { get: async () => undefined, put: async () => false, delete: async () => false }, reindexAfterMs: 1000, onUnindexed: (aor, why) => told.push(`${aor} ${why}`) };
+    await registerWithStore(bindings, config, { request: register({ user: 'carol', contact: 'sip:carol@x.invalid;transport=ws' }), flow: ws1, now: T0, toTag: 't' }, { flows: contended });
+    assert.equal(told.at(-1), 'sip:carol@example.com contended');
+    assert.equal((await bindings.get('sip:carol@example.com'))?.value.bindings[0]?.flowIndexedAt, undefined, 'tried again on the next REGISTER');
   });
 
   it('flow index bucket age and the re-index interval (an entry outlives every binding it indexes)', () => {

@@ -55,8 +55,9 @@ export interface Binding {
   readonly registeredAt: number;
   readonly receivedAt: number;
   /**
-   * When this binding's (connection) flow was last written to the flow index (flow-index.ts), ms;
-   * kept while the binding stays on that flow. Absent: not indexed (UDP, or not yet).
+   * When this binding's (connection) flow was last written to the flow index (flow-index.ts), or
+   * found full there, ms; kept while the binding stays on that flow. Absent: not indexed (UDP, or
+   * not yet).
    */
   readonly flowIndexedAt?: number;
 }

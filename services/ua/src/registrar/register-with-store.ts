@@ -5,7 +5,8 @@
  * With a flow index (flow-index.ts), a binding on a connection is indexed under its flow *before*
  * the binding is written, so that the index never misses a stored binding; a binding already
  * indexed with that flow is indexed again only after `reindexAfterMs` (to renew the entry's age in
- * a store with a max age), so a refresh on the same connection costs nothing extra.
+ * a store with a max age), so a refresh on the same connection costs nothing extra. A flow whose
+ * entry is full is tried again on the same terms.
  */
 import { canonicalAor } from './aor.js';
 import type { BindingStore } from './binding-store.js';
@@ -59,7 +60,8 @@ export async function registerWithStore(
           index = await indexFlow(flows.store, input.flow, aor);
           if (index !== 'indexed') flows.onUnindexed?.(aor, index);
         }
-        if (index === 'indexed') next = { ...next, bindings: next.bindings.map((b) => (due.includes(b) ? { ...b, flowIndexedAt: input.now } : b)) };
+        // A full entry is not tried again on every refresh either (only after reindexAfterMs).
+        if (index !== 'contended') next = { ...next, bindings: next.bindings.map((b) => (due.includes(b) ? { ...b, flowIndexedAt: input.now } : b)) };
       }
     }
     const written = next === null ? stored === undefined || (await store.delete(aor, stored.revision)) : await store.put(aor, next, stored?.revision);
