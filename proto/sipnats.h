@@ -18,6 +18,7 @@
 #define SIPNATS_SUBJ_EVT_CALL                    "evt.call" /* <p>.evt.call.<event>: CallEvent */
 #define SIPNATS_SUBJ_EVT_REG                     "evt.reg" /* <p>.evt.reg.<event>: RegEvent */
 #define SIPNATS_SUBJ_EVT_CHANNEL                 "evt.channel" /* <p>.evt.channel.<event>: ChannelEvent */
+#define SIPNATS_SUBJ_EVT_FLOW                    "evt.flow" /* <p>.evt.flow.<event>: FlowEvent, queue "ua" */
 #define SIPNATS_SUBJ_CMD_CALL                    "cmd.call" /* <p>.cmd.call.<action>: CallCommand -> CommandReply */
 
 /* Queue groups. */
@@ -75,6 +76,14 @@
 /* Directions (CallEvent.direction, ChannelEvent.direction). */
 #define SIPNATS_DIRECTION_INBOUND                "inbound"
 #define SIPNATS_DIRECTION_OUTBOUND               "outbound"
+
+/* Flow events (last token of <p>.evt.flow.<event>, FlowEvent.event) and close reasons (FlowEvent.reason). */
+#define SIPNATS_FLOW_EVT_CLOSED                  "closed"
+#define SIPNATS_FLOW_CLOSE_PEER                  "peer"
+#define SIPNATS_FLOW_CLOSE_ERROR                 "error"
+#define SIPNATS_FLOW_CLOSE_IDLE                  "idle"
+#define SIPNATS_FLOW_CLOSE_LIMIT                 "limit"
+#define SIPNATS_FLOW_CLOSE_SHUTDOWN              "shutdown"
 
 /* Call command actions (last token of <p>.cmd.call.<action>, CallCommand.action). */
 #define SIPNATS_CALL_CMD_RING                    "ring"

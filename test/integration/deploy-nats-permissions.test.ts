@@ -121,11 +121,14 @@ describe('deploy/nats accounts and permissions', function () {
     const atTransport = nextMessage(transport.nc, 'sip.out', 'transport');
     const atInstance = nextMessage(transport.nc, 'sip.out.transport-1');
     const forwarded = nextMessage(transport.nc, 'sip.fwd.transport-1');
+    const flowEvent = nextMessage(ua.nc, 'sip.evt.flow.*', 'ua');
     await transport.nc.flush();
     await ua.nc.flush();
 
     transport.nc.publish('sip.req.INVITE', 'req');
     assert.equal((await atUa).subject, 'sip.req.INVITE');
+    transport.nc.publish('sip.evt.flow.closed', 'flow closed');
+    assert.equal((await flowEvent).subject, 'sip.evt.flow.closed');
 
     const inbox = `_INBOX.${randomBytes(8).toString('hex')}`;
     const response = nextMessage(ua.nc, inbox);
@@ -149,11 +152,13 @@ describe('deploy/nats accounts and permissions', function () {
     const transport = await login('transport');
     transport.nc.subscribe('sip.req.*', { callback: () => undefined });
     transport.nc.publish('sip.evt.call.offer', 'x');
+    transport.nc.publish('sip.evt.reg.registered', 'x');
     transport.nc.publish('sip.cmd.call.answer', 'x');
     transport.nc.publish('$JS.API.INFO', 'x');
     assert.deepEqual(await settle(transport), [
       'subscription sip.req.*',
       'publish sip.evt.call.offer',
+      'publish sip.evt.reg.registered',
       'publish sip.cmd.call.answer',
       'publish $JS.API.INFO',
     ]);

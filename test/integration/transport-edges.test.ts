@@ -9,7 +9,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { decodeJson, encodeJson, OutMessage, ResponseEnvelope, subjects, toBase64 } from '@sipnats/contracts';
+import { decodeJson, encodeJson, FlowEvent, OutMessage, ResponseEnvelope, subjects, toBase64, type FlowRef } from '@sipnats/contracts';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startResponder, type Responder } from '../support/responder.js';
 import { makeTestCert, type TestCert } from '../support/tls-cert.js';
@@ -150,6 +150,63 @@ describe('transport edges: TLS, WebSocket, two instances, hostile input', functi
       await ws.waitFor(isRequest('MESSAGE', 'ws-flow-1'), 'the MESSAGE on the connection', 8000);
     } finally {
       await ws.close();
+    }
+  });
+
+  it('a closed connection is announced on sip.evt.flow.closed with the flow its requests came on: WebSocket closed by the client (peer), TCP reset (error); the flow then gets 430', async function () {
+    const events: FlowEvent[] = [];
+    const sub = nc.subscribe(subjects().evtFlow('closed'), {
+      callback: (_err, m) => {
+        const r = decodeJson(FlowEvent, m.data);
+        if (r.ok) events.push(r.value);
+      },
+    });
+    await nc.flush();
+    const options = (via: string, callId: string): string =>
+      [`OPTIONS sip:example.com SIP/2.0`, `Via: ${via}`, 'Max-Forwards: 70', 'From: <sip:alice@example.com>;tag=fc1', 'To: <sip:alice@example.com>', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
+    const closedEvent = async (flow: FlowRef): Promise<FlowEvent> => {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const ev = events.find((e) => e.flow.id === flow.id);
+        if (ev !== undefined) return ev;
+        if (Date.now() > deadline) throw new Error(`no flow event for ${flow.id}; got ${JSON.stringify(events)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      const ws = await connectWsSip(`ws://127.0.0.1:${a.ports['ws']}`);
+      ws.send(options(ws.via(), 'flow-close-ws'));
+      await ws.waitFor(isResponse('OPTIONS', 200, 'flow-close-ws'), '200 to OPTIONS', 5000);
+      const wsFlow = responder.received.find((e) => e.callId === 'flow-close-ws')?.flow;
+      assert.ok(wsFlow !== undefined && wsFlow.transport === 'ws');
+      await ws.close();
+      const wsClosed = await closedEvent(wsFlow);
+      assert.deepEqual({ ...wsClosed.flow, token: wsFlow.token }, wsFlow, 'the flow as the request envelope named it (without the token)');
+      assert.equal(wsClosed.flow.token, undefined);
+      assert.equal(wsClosed.reason, 'peer');
+      assert.equal(wsClosed.detail, 'websocket closed (1005)', 'a close frame without a status code (RFC 6455 §7.1.5)');
+
+      const tcp = netConnect(a.ports['tcp'] as number, '127.0.0.1');
+      await new Promise<void>((resolve) => tcp.once('connect', () => resolve()));
+      const answered = new Promise<void>((resolve) => tcp.on('data', (d: Buffer) => d.toString('latin1').startsWith('SIP/2.0 200') && resolve()));
+      tcp.write(options(`SIP/2.0/TCP 127.0.0.1:${tcp.localPort ?? 0};branch=z9hG4bK-fc-tcp`, 'flow-close-tcp'));
+      await answered;
+      const tcpFlow = responder.received.find((e) => e.callId === 'flow-close-tcp')?.flow;
+      assert.ok(tcpFlow !== undefined && tcpFlow.transport === 'tcp');
+      tcp.resetAndDestroy();
+      const tcpClosed = await closedEvent(tcpFlow);
+      assert.equal(tcpClosed.flow.remote, tcpFlow.remote);
+      assert.equal(tcpClosed.reason, 'error');
+      assert.match(tcpClosed.detail ?? '', /ECONNRESET/);
+
+      // Nothing can go out on a closed flow: the requester gets 430 Flow Failed (RFC 5626 §5.3).
+      const msg = ['MESSAGE sip:alice@example.com SIP/2.0', 'Max-Forwards: 70', 'From: <sip:s@example.com>;tag=s1', 'To: <sip:alice@example.com>', 'Call-ID: flow-close-430', 'CSeq: 1 MESSAGE', 'Content-Length: 0', '', ''].join('\r\n');
+      const reply = await nc.request(subjects().out('edge-a'), encodeJson(OutMessage, { v: 1, kind: 'request', raw: toBase64(msg), flow: wsFlow }), { timeout: 5000 });
+      const r = decodeJson(ResponseEnvelope, reply.data);
+      assert.ok(r.ok && r.value.status === 430, JSON.stringify(r));
+      assert.equal(events.filter((e) => e.flow.transport === 'udp').length, 0, 'UDP flows are never announced');
+    } finally {
+      sub.unsubscribe();
     }
   });
 

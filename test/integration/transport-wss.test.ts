@@ -3,12 +3,13 @@
  * listener sends REGISTER and OPTIONS and gets both answers on the same connection; the REGISTER
  * reaches the registrar with a `sips:` Path naming the wss listener; a request published on
  * `sip.out.<instance>` for that flow is delivered on the connection; a client that does not offer
- * the `sip` subprotocol is refused.
+ * the `sip` subprotocol is refused; on SIGTERM the transport closes the connection with 1001 (going
+ * away) and announces it on `sip.evt.flow.closed` before it leaves NATS.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { encodeJson, fromBase64, OutMessage, subjects, toBase64 } from '@sipnats/contracts';
+import { decodeJson, encodeJson, FlowEvent, fromBase64, OutMessage, subjects, toBase64 } from '@sipnats/contracts';
 import WebSocket from 'ws';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startResponder, type Responder } from '../support/responder.js';
@@ -111,5 +112,32 @@ describe('transport over secure WebSocket (RFC 7118, wss) with nats-server and t
     });
     ws.terminate();
     assert.notEqual(outcome, 'open');
+  });
+
+  // Last: it stops the transport.
+  it('SIGTERM: the wss connection is closed with 1001 (going away) and announced on sip.evt.flow.closed (reason shutdown) before the transport leaves NATS', async function () {
+    const events: FlowEvent[] = [];
+    const sub = nc.subscribe(subjects().evtFlow('closed'), {
+      callback: (_err, m) => {
+        const r = decodeJson(FlowEvent, m.data);
+        if (r.ok) events.push(r.value);
+      },
+    });
+    await nc.flush();
+    const ws = await connectWsSip(`wss://127.0.0.1:${transport.ports['wss']}`, { transport: 'wss', ca: readFileSync(cert.cert) });
+    ws.send(request(ws, 'OPTIONS', 9));
+    await ws.waitFor(isResponse('OPTIONS', 200, 'wss-OPTIONS-9'), '200 to OPTIONS', 5000);
+    const flow = responder.received.find((e) => e.callId === 'wss-OPTIONS-9')?.flow;
+    assert.ok(flow !== undefined);
+    const closed = new Promise<number>((resolve) => ws.ws.once('close', (code) => resolve(code)));
+    assert.equal(await transport.stop('SIGTERM'), 0, transport.logs.slice(-20).join('\n'));
+    assert.equal(await closed, 1001);
+    await nc.flush();
+    const ev = events.find((e) => e.flow.id === flow.id);
+    assert.ok(ev !== undefined, `no flow event for ${flow.id}: ${JSON.stringify(events)}`);
+    assert.equal(ev.reason, 'shutdown');
+    assert.equal(ev.flow.instance, INSTANCE);
+    assert.equal(ev.flow.transport, 'wss');
+    sub.unsubscribe();
   });
 });

@@ -5,14 +5,16 @@
  * digest authentication from a users file. A WebSocket client (test/support/ws-sip-client.ts)
  * registers as bob on B; a SIPp UAC on A calls bob. The ua finds bob's binding, whose flow is on
  * B, so the B leg's INVITE must leave through B on that very connection, and the ACK, BYE and
- * the callee's BYE must find their way across both instances.
+ * the callee's BYE must find their way across both instances. When a WebSocket connection closes,
+ * B announces it (`sip.evt.flow.closed`) and the ua removes the registrations bound to it; when
+ * that announcement is lost (the ua was down), the 430 Flow Failed of the first call removes them.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { CallEvent, decodeJson, subjects } from '@sipnats/contracts';
+import { CallEvent, decodeJson, fromBase64, OutMessage, RegEvent, subjects } from '@sipnats/contracts';
 import type { SipRequest } from '@sipnats/sip-codec';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { freePort } from '../support/ports.js';
@@ -20,7 +22,7 @@ import { startSipp, type SippResult } from '../support/sipp.js';
 import { headerLines } from '../support/transport-sipp.js';
 import { startTransport, type TransportProcess } from '../support/transport-process.js';
 import { startUa, type UaProcess } from '../support/ua-process.js';
-import { acceptedDialog, connectWsSip, isRequest, isResponse, registerWs, respondWs, sendInDialog, type WsSipClient } from '../support/ws-sip-client.js';
+import { acceptedDialog, bindingsOf, connectWsSip, isRequest, isResponse, registerWs, respondWs, sendInDialog, type WsSipClient } from '../support/ws-sip-client.js';
 
 const REALM = 'ws-bridge';
 const PASSWORD = 'bob-secret';
@@ -37,7 +39,10 @@ describe('ua bridge to a WebSocket user on the other transport instance (RFC 711
   let dir: string | undefined;
   let bob: WsSipClient | undefined;
   const events: CallEvent[] = [];
+  const regEvents: RegEvent[] = [];
   const raw: { subject: string; text: string }[] = [];
+  /** What the ua asked transport B to send (`sip.out.<B>`), as SIP text. */
+  const toB: string[] = [];
 
   const portA = (): number => a?.ports['udp'] ?? 0;
   const portB = (): number => b?.ports['ws'] ?? 0;
@@ -55,6 +60,25 @@ describe('ua bridge to a WebSocket user on the other transport instance (RFC 711
   /** Raw messages a transport sent (`sip.raw.out.<instance>`) with this Call-ID. */
   const sentBy = (t: TransportProcess | undefined, callId: string): string[] =>
     raw.filter((m) => m.subject === subjects().rawOut(t?.instance ?? '') && m.text.includes(`\r\nCall-ID: ${callId}\r\n`)).map((m) => m.text);
+
+  const startTheUa = (): Promise<UaProcess> =>
+    startUa({
+      natsUrl: nats?.url ?? '',
+      instance: 'ua-ws',
+      env: {
+        SIPNATS_ROUTING: 'bridge',
+        SIPNATS_REALM: REALM,
+        SIPNATS_USERS_FILE: join(dir ?? '', 'users.json'),
+        SIPNATS_DIGEST_ALGORITHMS: 'MD5',
+        SIPNATS_SWEEP_INTERVAL: '200ms',
+      },
+    });
+
+  /** The registration event matching `match` (waiting for it), after the first `from` events. */
+  const regEvent = async (match: (e: RegEvent) => boolean, what: string, from = 0): Promise<RegEvent> => {
+    await until(() => regEvents.slice(from).some(match), what);
+    return regEvents.slice(from).find(match) as RegEvent;
+  };
 
   const until = async (cond: () => boolean, what: string, ms = 5000): Promise<void> => {
     const deadline = Date.now() + ms;
@@ -110,17 +134,7 @@ describe('ua bridge to a WebSocket user on the other transport instance (RFC 711
       startTransport({ natsUrl: nats.url, instance: 'tr-ws-a', transports: ['udp'] }),
       startTransport({ natsUrl: nats.url, instance: 'tr-ws-b', transports: ['ws'] }),
     ]);
-    ua = await startUa({
-      natsUrl: nats.url,
-      instance: 'ua-ws',
-      env: {
-        SIPNATS_ROUTING: 'bridge',
-        SIPNATS_REALM: REALM,
-        SIPNATS_USERS_FILE: join(dir, 'users.json'),
-        SIPNATS_DIGEST_ALGORITHMS: 'MD5',
-        SIPNATS_SWEEP_INTERVAL: '200ms',
-      },
-    });
+    ua = await startTheUa();
     const conn = await connect({ servers: nats.url });
     nc = conn;
     const callSub = conn.subscribe(subjects().evtCallAll());
@@ -128,6 +142,20 @@ describe('ua bridge to a WebSocket user on the other transport instance (RFC 711
       for await (const m of callSub) {
         const r = decodeJson(CallEvent, m.data);
         if (r.ok && events.push(r.value) > 1000) events.splice(0, 500);
+      }
+    })();
+    const regSub = conn.subscribe(subjects().evtRegAll());
+    void (async () => {
+      for await (const m of regSub) {
+        const r = decodeJson(RegEvent, m.data);
+        if (r.ok && regEvents.push(r.value) > 1000) regEvents.splice(0, 500);
+      }
+    })();
+    const outSub = conn.subscribe(subjects().out(b?.instance ?? ''));
+    void (async () => {
+      for await (const m of outSub) {
+        const r = decodeJson(OutMessage, m.data);
+        if (r.ok && toB.push(Buffer.from(fromBase64(r.value.raw)).toString('utf8')) > 2000) toB.splice(0, 1000);
       }
     })();
     const rawSub = conn.subscribe(subjects().rawOutAll());
@@ -250,9 +278,15 @@ describe('ua bridge to a WebSocket user on the other transport instance (RFC 711
     } finally {
       await c.close();
     }
+    // B announced the closed connection; the ua removed the binding bound to it, and only that one.
+    const gone = await regEvent((e) => e.event === 'unregistered' && e.contact === `sip:bob@${c.host};transport=ws`, 'the browser binding removed');
+    assert.equal(gone.reason, 'flow closed (peer)');
+    assert.equal(gone.aor, aor());
+    assert.equal(gone.flow?.instance, b?.instance);
+    assert.deepEqual(await bindingsOf(`ws://127.0.0.1:${portB()}`, { aor: aor(), user: 'bob', password: PASSWORD }), [`sip:bob@${bob?.host ?? ''};transport=ws`]);
   });
 
-  it('bob loses his connection and reconnects with the same Contact: the new connection is called; the closed browser flow (430) stays out of the call', async () => {
+  it('bob loses his connection and reconnects with the same Contact: the new connection is called, and only it', async () => {
     const old = bob;
     assert.ok(old !== undefined, 'bob registered');
     await old.close();
@@ -270,21 +304,75 @@ describe('ua bridge to a WebSocket user on the other transport instance (RFC 711
     const inbound = events.filter((e) => e.direction === 'inbound' && e.event === 'offer')[offersBefore];
     assert.ok(inbound !== undefined, 'the inbound call was offered');
     await assertRelayed(invite, inbound.sipCallId);
-    // Two bindings: this connection and the closed one of the previous test, whose transport answered 430.
+    // The browser connection of the previous test left the registrar when it closed: one leg, no 430.
     const legs = events.filter((e) => e.call.startsWith(`${inbound.call}-b`));
-    assert.ok(legs.some((e) => e.event === 'failed' && e.status === 430), legs.map((e) => `${e.call} ${e.event} ${e.status ?? ''}`).join('\n'));
+    assert.ok(legs.every((e) => e.call === `${inbound.call}-b1` && e.status !== 430), legs.map((e) => `${e.call} ${e.event} ${e.status ?? ''}`).join('\n'));
   });
 
-  it('a user whose only WebSocket connection is gone: the caller gets 480, not the 430 (Flow Failed) meant for the proxy (RFC 5626 §11.5)', async () => {
-    const c = await connectWsSip(`ws://127.0.0.1:${portB()}`);
-    await registerWs(c, { aor: `sip:carol@127.0.0.1:${portA()}`, user: 'carol', password: PASSWORD });
+  it('carol closes her only WebSocket connection: her binding leaves the registrar (unregistered, flow closed) and a call gets 480 without transport B being asked', async () => {
+    const url = `ws://127.0.0.1:${portB()}`;
+    const carol = { aor: `sip:carol@127.0.0.1:${portA()}`, user: 'carol', password: PASSWORD };
+    const c = await connectWsSip(url);
+    await registerWs(c, carol);
+    const contact = `sip:carol@${c.host};transport=ws`;
+    assert.deepEqual(await bindingsOf(url, carol), [contact]);
+    const regFrom = regEvents.length;
     await c.close();
+    const gone = await regEvent((e) => e.event === 'unregistered' && e.contact === contact, "carol's binding removed", regFrom);
+    assert.equal(gone.aor, carol.aor);
+    assert.equal(gone.reason, 'flow closed (peer)');
+    assert.equal(gone.expires, 0);
+    assert.deepEqual(await bindingsOf(url, carol), [], 'a REGISTER query lists no binding');
+
+    const offers = events.filter((e) => e.direction === 'inbound' && e.event === 'offer').length;
+    const asked = toB.length;
     const run = startSipp({ scenario: 'ua-call-noanswer.xml', remote: `127.0.0.1:${portA()}`, localPort: await freePort(), timeoutMs: 15_000, args: ['-s', 'carol', '-recv_timeout', '8000'] });
     const r = await run.done;
     assert.equal(r.code, 0, explain(r));
-    const offer = events.find((e) => e.direction === 'inbound' && e.event === 'offer' && e.to.uri.includes('carol'));
-    assert.ok(offer !== undefined, 'the call to carol was offered');
+    const offer = events.filter((e) => e.direction === 'inbound' && e.event === 'offer')[offers];
+    assert.ok(offer !== undefined && offer.to.uri.includes('carol'), 'the call to carol was offered');
+    await until(() => sentBy(a, offer.sipCallId).some((m) => /^SIP\/2\.0 [2-6]\d\d /.test(m)), 'the raw copy of the final response on A');
     const finals = sentBy(a, offer.sipCallId).filter((m) => /^SIP\/2\.0 [2-6]\d\d /.test(m)).map((m) => m.split('\r\n')[0]);
-    assert.deepEqual(finals, ['SIP/2.0 480 Temporarily Unavailable']);
+    assert.deepEqual(finals, ['SIP/2.0 480 Temporarily Unavailable'], 'a known user who is not registered: 480');
+    assert.deepEqual(events.filter((e) => e.call.startsWith(`${offer.call}-b`)), [], 'no leg was started');
+    assert.deepEqual(toB.slice(asked).filter((m) => m.startsWith('INVITE ') && m.includes('carol')), [], 'transport B was never asked for the dead flow');
+  });
+
+  it('the close is never handled (the ua was down when carol\'s connection closed): the first call gets 430 from B, which removes the binding; the caller gets 480 (RFC 5626 §11.5) and the next call no leg', async () => {
+    const url = `ws://127.0.0.1:${portB()}`;
+    const carol = { aor: `sip:carol@127.0.0.1:${portA()}`, user: 'carol', password: PASSWORD };
+    const c = await connectWsSip(url);
+    await registerWs(c, carol);
+    const contact = `sip:carol@${c.host};transport=ws`;
+    await ua?.stop('SIGTERM');
+    await c.close(); // B announces it to nobody: core NATS drops it
+    ua = await startTheUa();
+    assert.deepEqual(await bindingsOf(url, carol), [contact], 'the binding outlived its connection');
+
+    const call = async (): Promise<{ offer: CallEvent; finals: string[] }> => {
+      const offers = events.filter((e) => e.direction === 'inbound' && e.event === 'offer').length;
+      const run = startSipp({ scenario: 'ua-call-noanswer.xml', remote: `127.0.0.1:${portA()}`, localPort: await freePort(), timeoutMs: 15_000, args: ['-s', 'carol', '-recv_timeout', '8000'] });
+      const r = await run.done;
+      assert.equal(r.code, 0, explain(r));
+      const offer = events.filter((e) => e.direction === 'inbound' && e.event === 'offer')[offers];
+      assert.ok(offer !== undefined, 'the call was offered');
+      await until(() => sentBy(a, offer.sipCallId).some((m) => /^SIP\/2\.0 [2-6]\d\d /.test(m)), 'the raw copy of the final response on A');
+      return { offer, finals: sentBy(a, offer.sipCallId).filter((m) => /^SIP\/2\.0 [2-6]\d\d /.test(m)).map((m) => m.split('\r\n')[0] ?? '') };
+    };
+    const regFrom = regEvents.length;
+    const askedFirst = toB.length;
+    const first = await call();
+    assert.equal(toB.slice(askedFirst).filter((m) => m.startsWith('INVITE ') && m.includes('carol')).length, 1, 'B was asked once, for the dead flow');
+    assert.deepEqual(first.finals, ['SIP/2.0 480 Temporarily Unavailable'], 'not the 430 meant for the proxy');
+    await until(() => events.some((e) => e.call === `${first.offer.call}-b1` && e.event === 'failed' && e.status === 430), 'the leg failed with 430');
+    const gone = await regEvent((e) => e.event === 'unregistered' && e.contact === contact, 'the binding removed on 430', regFrom);
+    assert.equal(gone.reason, 'flow failed (430)');
+    assert.deepEqual(await bindingsOf(url, carol), []);
+
+    const asked = toB.length;
+    const second = await call();
+    assert.deepEqual(second.finals, ['SIP/2.0 480 Temporarily Unavailable']);
+    assert.deepEqual(events.filter((e) => e.call.startsWith(`${second.offer.call}-b`)), [], 'no leg the second time');
+    assert.deepEqual(toB.slice(asked).filter((m) => m.startsWith('INVITE ') && m.includes('carol')), []);
   });
 });

@@ -135,6 +135,16 @@ export async function connectWsSip(url: string, o: { transport?: 'ws' | 'wss'; c
   };
 }
 
+/** The Contact URIs of the bindings a REGISTER query lists for `aor` (a fresh connection asks). */
+export async function bindingsOf(url: string, o: { aor: string; user: string; password: string }): Promise<string[]> {
+  const c = await connectWsSip(url);
+  try {
+    return (await registerWs(c, { ...o, query: true })).contacts.map((ct) => ct.uri.raw);
+  } finally {
+    await c.close();
+  }
+}
+
 /** Whether a received message is a request with this method (and Call-ID, when given). */
 export function isRequest(method: string, callId?: string): (m: WsReceived) => boolean {
   return (m) => m.msg.kind === 'request' && m.msg.method === method && (callId === undefined || m.msg.callId === callId);
@@ -148,10 +158,11 @@ export function isResponse(method: string, status: number, callId?: string): (m:
 /**
  * REGISTER `aor` (a `sip:user@domain` URI) for `expires` seconds: the first attempt is challenged
  * with 401, the second carries the digest answer (MD5 qop=auth) and must get 200. Returns the 200.
+ * `query`: no Contact (RFC 3261 §10.2.3): the 200 lists the AoR's current bindings.
  */
 export async function registerWs(
   c: WsSipClient,
-  o: { aor: string; user: string; password: string; expires?: number; outbound?: { instance: string; regId: number } },
+  o: { aor: string; user: string; password: string; expires?: number; outbound?: { instance: string; regId: number }; query?: boolean },
 ): Promise<SipResponse> {
   const domain = o.aor.replace(/^sips?:[^@]*@/, '');
   const uri = `sip:${domain}`;
@@ -167,7 +178,7 @@ export async function registerWs(
       `Call-ID: ${callId}`,
       `CSeq: ${cseq} REGISTER`,
       // RFC 5626 §4.2 as browser clients send it: Contact with +sip.instance and reg-id, outbound and path supported.
-      `Contact: ${c.contact(o.user)}${o.outbound === undefined ? '' : `;reg-id=${o.outbound.regId};+sip.instance="${o.outbound.instance}"`};expires=${o.expires ?? 300}`,
+      ...(o.query === true ? [] : [`Contact: ${c.contact(o.user)}${o.outbound === undefined ? '' : `;reg-id=${o.outbound.regId};+sip.instance="${o.outbound.instance}"`};expires=${o.expires ?? 300}`]),
       ...(o.outbound === undefined ? [] : ['Supported: path, outbound, gruu']),
       ...(auth === undefined ? [] : [`Authorization: ${auth}`]),
       'Content-Length: 0',

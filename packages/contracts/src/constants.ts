@@ -38,5 +38,6 @@ export const SUBJECT_PARTS = {
   evtCall: 'evt.call',
   evtReg: 'evt.reg',
   evtChannel: 'evt.channel',
+  evtFlow: 'evt.flow',
   cmdCall: 'cmd.call',
 } as const;

@@ -22,6 +22,7 @@ export { ForwardedMessage } from './schemas/forwarded-message.js';
 export { CallEvent, CALL_EVENTS, CALL_DIRECTIONS, type CallEventName, type CallDirection } from './schemas/call-event.js';
 export { RegEvent, REG_EVENTS, type RegEventName } from './schemas/reg-event.js';
 export { ChannelEvent, CHANNEL_EVENTS, type ChannelEventName } from './schemas/channel-event.js';
+export { FlowEvent, FLOW_EVENTS, FLOW_CLOSE_REASONS, type FlowEventName, type FlowCloseReason } from './schemas/flow-event.js';
 export {
   CallCommand,
   CALL_ACTIONS,

@@ -40,6 +40,10 @@ export interface Subjects {
   evtChannel(event: string): string;
   /** `<p>.evt.channel.*` */
   evtChannelAll(): string;
+  /** `<p>.evt.flow.<event>`: a transport instance's flow events (e.g. `closed`), queue group `ua`. */
+  evtFlow(event: string): string;
+  /** `<p>.evt.flow.*` */
+  evtFlowAll(): string;
   /** `<p>.cmd.call.<action>` (request/reply) */
   cmdCall(action: string): string;
   /** `<p>.cmd.call.*` */
@@ -102,6 +106,8 @@ export function subjects(prefix: string = DEFAULT_PREFIX): Subjects {
     evtRegAll: () => all(SUBJECT_PARTS.evtReg),
     evtChannel: (event: string) => at(SUBJECT_PARTS.evtChannel, event),
     evtChannelAll: () => all(SUBJECT_PARTS.evtChannel),
+    evtFlow: (event: string) => at(SUBJECT_PARTS.evtFlow, event),
+    evtFlowAll: () => all(SUBJECT_PARTS.evtFlow),
     cmdCall: (action: string) => at(SUBJECT_PARTS.cmdCall, action),
     cmdCallAll: () => all(SUBJECT_PARTS.cmdCall),
     lastToken(subject: string, part: keyof typeof SUBJECT_PARTS): string | undefined {

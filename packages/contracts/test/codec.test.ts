@@ -9,6 +9,7 @@ import {
   CallEvent,
   ChannelEvent,
   CommandReply,
+  FlowEvent,
   type FlowRef,
   ForwardedMessage,
   OutMessage,
@@ -60,6 +61,7 @@ describe('contracts: JSON codec', () => {
       ['CommandReply', CommandReply, { v: 1, ok: false, call: 'c1', code: 'NOT_FOUND', error: 'no such call' }],
       ['ChannelEvent', ChannelEvent, { v: 1, event: 'hangup', call: 'c1', node: 'fs-1', uuid: '6f1c7c1e-7d1b-4a4e-9f55-0c3c1d2e3f40', direction: 'inbound', at: 5, cause: 'NORMAL_CLEARING' }],
       ['ChannelEvent dtmf', ChannelEvent, { v: 1, event: 'dtmf', call: 'c1', node: 'fs-1', uuid: 'u', direction: 'outbound', at: 5, dtmf: { digit: '5', duration: 200 } }],
+      ['FlowEvent', FlowEvent, { v: 1, event: 'closed', flow: { ...flow, transport: 'ws', id: 'ws1-0a1b2c3d-1f' }, reason: 'error', detail: 'websocket closed (1006)', at: 1 }],
     ];
     for (const [name, schema, value] of samples) {
       const r = decodeJson(schema as typeof OutMessage, JSON.stringify(value));
@@ -74,6 +76,16 @@ describe('contracts: JSON codec', () => {
     assert.ok(!isValid(ChannelEvent, { ...base, event: 'ringing' }), 'unknown event');
     assert.ok(!isValid(ChannelEvent, { ...base, direction: 'sideways' }), 'unknown direction');
     assert.ok(!isValid(ChannelEvent, { ...base, sdp: 'v=0' }), 'extra member');
+  });
+
+  it('a flow event names one of the close reasons and carries the flow', () => {
+    const ev = { v: 1, event: 'closed', flow: { ...flow, transport: 'tcp', id: 'tcp0-0a1b2c3d-1' }, reason: 'peer', at: 1 };
+    assert.ok(isValid(FlowEvent, ev));
+    assert.ok(!isValid(FlowEvent, { ...ev, reason: 'gone' }));
+    assert.ok(!isValid(FlowEvent, { ...ev, event: 'opened' }));
+    assert.ok(!isValid(FlowEvent, { ...ev, detail: 'x'.repeat(1025) }));
+    const { flow: _flow, ...noFlow } = ev;
+    assert.ok(!isValid(FlowEvent, noFlow));
   });
 
   it('discriminates call commands by action and validates each action', () => {

@@ -21,6 +21,8 @@ describe('contracts: subjects', () => {
     assert.equal(s.evtRegAll(), 'sip.evt.reg.*');
     assert.equal(s.evtChannel('hangup'), 'sip.evt.channel.hangup');
     assert.equal(s.evtChannelAll(), 'sip.evt.channel.*');
+    assert.equal(s.evtFlow('closed'), 'sip.evt.flow.closed');
+    assert.equal(s.evtFlowAll(), 'sip.evt.flow.*');
     assert.equal(s.cmdCall('answer'), 'sip.cmd.call.answer');
     assert.equal(s.cmdCallAll(), 'sip.cmd.call.*');
   });

@@ -3,7 +3,7 @@
  * so tests can run it with fakes. main.ts supplies config, logger, NATS port and metrics.
  */
 import { readFileSync } from 'node:fs';
-import { QUEUE, subjects } from '@sipnats/contracts';
+import { encodeJsonTrusted, FlowEvent, QUEUE, subjects, type FlowCloseReason } from '@sipnats/contracts';
 import type { Logger } from '@sipnats/logging';
 import type { TransportConfig } from './config.js';
 import type { Context } from './context.js';
@@ -21,7 +21,8 @@ import { WsListener } from './listeners/ws.js';
 import type { TransportMetrics } from './ops/metrics.js';
 import { Outbound } from './outbound/outbound.js';
 import type { NatsPort, PortSubscription } from './publish/nats-port.js';
-import { Publisher } from './publish/publisher.js';
+import { flowClosedEvent } from './publish/envelopes.js';
+import { Priority, Publisher } from './publish/publisher.js';
 import { ForwardedHandler } from './routing/forwarded.js';
 import { TokenCodec } from './routing/token.js';
 import { Sender } from './sender.js';
@@ -48,7 +49,8 @@ export interface App {
   openTransactions(): number;
   /**
    * SIGTERM: new dialogs get 503, open transactions finish (at most `timeoutMs`), then the
-   * subscriptions end and the publish queue is flushed. The caller drains NATS afterwards.
+   * subscriptions end, connections are closed (at most 2.5 s more) and the publish queue, with
+   * their flow events, is flushed. The caller drains NATS afterwards.
    */
   drain(timeoutMs: number): Promise<void>;
   /** Closes listeners and timers. */
@@ -58,6 +60,9 @@ export interface App {
 function isOurFlow(f: TxnFlow): f is Flow {
   return typeof (f as Partial<Flow>).send === 'function';
 }
+
+/** Longest wait, when draining, for connections to close after we closed our side. */
+const CONNECTION_CLOSE_WAIT_MS = 2500;
 
 export function build(deps: AppDeps): App {
   const { config, log, nats, metrics } = deps;
@@ -130,9 +135,17 @@ export function build(deps: AppDeps): App {
   const onOpen = (flow: Flow): void => {
     metrics.connections.inc({ transport: flow.transport });
   };
-  const onClose = (flow: Flow, reason: string): void => {
+  const flowClosedSubject = subj.evtFlow('closed');
+  /**
+   * A connection is gone: announced on `<p>.evt.flow.closed` so that the ua drops the registrations
+   * bound to it. Low priority in the bounded publish queue: never waits, refused when the queue is
+   * half full or NATS is down (a request for the flow then still gets 430 Flow Failed).
+   */
+  const onClose = (flow: Flow, reason: FlowCloseReason, detail: string): void => {
     metrics.connections.dec({ transport: flow.transport });
-    log.debug({ flow: flow.id, peer: formatHostPort(flow.remote), reason }, 'connection closed');
+    const announced = publisher.offer(flowClosedSubject, encodeJsonTrusted(FlowEvent, flowClosedEvent(instance, flow, reason, detail, Date.now())), Priority.low);
+    metrics.flowsClosed.inc({ transport: flow.transport, reason, announced: announced ? 'true' : 'false' });
+    if (log.isLevelEnabled('debug')) log.debug({ flow: flow.id, peer: formatHostPort(flow.remote), reason, detail, announced }, 'connection closed');
   };
   const onRefused = (): void => metrics.connectionsRefused.inc();
   const streamLimits = { ...limits, idleTimeoutMs: config.idleTimeout, maxWriteBufferBytes: config.maxWriteBufferBytes };
@@ -249,8 +262,12 @@ export function build(deps: AppDeps): App {
       while (openTransactions() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       log.info({ open: openTransactions() }, 'draining: transactions done');
       for (const s of subs.splice(0)) s.unsubscribe();
-      publisher.flush();
+      // Connections close gracefully (a peer that does not answer is dropped after 2 s); their
+      // flow events go out with the rest of the queue before the caller drains NATS.
       registry.endConnections('draining');
+      const closeBy = Date.now() + CONNECTION_CLOSE_WAIT_MS;
+      while (registry.connections > 0 && Date.now() < closeBy) await new Promise((r) => setTimeout(r, 20));
+      publisher.flush();
     },
     async close() {
       republisher.close();

@@ -4,11 +4,12 @@
  * and that local envelopes are valid for any input — checked here with the full compiled schema.
  */
 import assert from 'node:assert/strict';
-import { ForwardedMessage, isValid, describeErrors, LIMITS, RequestEnvelope, ResponseEnvelope, toBase64 } from '@sipnats/contracts';
+import { FLOW_CLOSE_REASONS, FlowEvent, ForwardedMessage, isValid, describeErrors, LIMITS, RequestEnvelope, ResponseEnvelope, toBase64 } from '@sipnats/contracts';
 import { parseMessage, type SipRequest, type SipResponse } from '@sipnats/sip-codec';
 import type { Flow } from '../src/listeners/flow.js';
 import { clip, requestEnvelopeFault, responseEnvelopeFault } from '../src/publish/envelope-limits.js';
-import { flowRef, localResponseEnvelope, requestEnvelope, responseEnvelope } from '../src/publish/envelopes.js';
+import { flowClosedEvent, flowRef, localResponseEnvelope, requestEnvelope, responseEnvelope } from '../src/publish/envelopes.js';
+import { wsCloseCause } from '../src/listeners/ws.js';
 
 const LIMITS_PARSE = { maxMessageBytes: 1_048_576, maxHeaders: 4096, maxLineBytes: 65_536, transport: 'datagram' as const };
 
@@ -64,7 +65,7 @@ function response(toTag: string, callId = 'env-call@example.com', seq = 1): SipR
   return parseMessage(Buffer.from(lines.join('\r\n')), LIMITS_PARSE) as SipResponse;
 }
 
-function assertValidEnvelope(schema: typeof RequestEnvelope | typeof ResponseEnvelope | typeof ForwardedMessage, value: unknown, what: string): void {
+function assertValidEnvelope(schema: typeof RequestEnvelope | typeof ResponseEnvelope | typeof ForwardedMessage | typeof FlowEvent, value: unknown, what: string): void {
   assert.ok(isValid(schema, value), `${what}: ${describeErrors(schema, value).join('; ')}`);
 }
 
@@ -112,6 +113,20 @@ describe('envelope builders: valid by construction (they are encoded without a s
     assert.equal(local.callId.length, LIMITS.id);
   });
 
+  it('flow closed event: every reason, IPv6 flows, any detail (clipped, one line), none', function () {
+    const ws = { ...flow({ host: '2001:db8::7', port: 53211 }, { host: '::', port: 8080 }, 'ws'), id: 'ws1-0a1b2c3d-2c', reliable: true } as Flow;
+    for (const reason of FLOW_CLOSE_REASONS) {
+      const ev = flowClosedEvent('unit-1', ws, reason, `socket error: ${'x'.repeat(3000)}\r\nnext line`, Date.now());
+      assertValidEnvelope(FlowEvent, ev, reason);
+      assert.equal(ev.detail?.length, LIMITS.text);
+      assert.ok(!/[\r\n]/.test(ev.detail ?? ''));
+      assert.deepEqual(ev.flow, { instance: 'unit-1', transport: 'ws', local: '[::]:8080', remote: '[2001:db8::7]:53211', id: 'ws1-0a1b2c3d-2c' });
+    }
+    const bare = flowClosedEvent('unit-1', ws, 'peer', '', 0);
+    assertValidEnvelope(FlowEvent, bare, 'no detail');
+    assert.equal('detail' in bare, false);
+  });
+
   it('forwarded message of a 1 MiB datagram', function () {
     const fwd = { v: 1 as const, from: 'unit-1', flow: flowRef('unit-1', flow({ host: '::1', port: 5060 })), receivedAt: Date.now(), raw: toBase64(new Uint8Array(1_048_576)) };
     assertValidEnvelope(ForwardedMessage, fwd, 'forwarded');
@@ -147,5 +162,19 @@ describe('envelope limits: what does not fit is named, with the status to answer
   it('clip keeps short values and cuts long ones', function () {
     assert.equal(clip('abc', 5), 'abc');
     assert.equal(clip('abcdef', 3), 'abc');
+  });
+});
+
+describe('WebSocket close codes → flow close reasons (RFC 6455 §7.4.1)', function () {
+  it('normal, going away and no code are the peer; too big, protocol and bad data are our limits; 1006 and the rest errors', function () {
+    assert.deepEqual(wsCloseCause(1000), { reason: 'peer', detail: 'websocket closed (1000)' });
+    assert.equal(wsCloseCause(1001).reason, 'peer');
+    assert.equal(wsCloseCause(1005).reason, 'peer');
+    assert.equal(wsCloseCause(1009).reason, 'limit');
+    assert.equal(wsCloseCause(1002).reason, 'limit');
+    assert.equal(wsCloseCause(1007).reason, 'limit');
+    assert.equal(wsCloseCause(1006).reason, 'error');
+    assert.equal(wsCloseCause(1011).reason, 'error');
+    assert.equal(wsCloseCause(4000).reason, 'error');
   });
 });

@@ -6,7 +6,9 @@
  * through one work queue with bounded concurrency and two bounded lanes (commands first, so a
  * controller is not starved by a flood of requests); a full lane or a draining service answers
  * 503 (requests) or INTERNAL (commands) at once. Call timers and registration expiry are
- * swept by every instance with CAS, so nothing depends on one process staying alive.
+ * swept by every instance with CAS, so nothing depends on one process staying alive. Flow events
+ * of the transports (`<p>.evt.flow.closed`, queue group `ua`) remove the registrations bound to a
+ * closed connection (handlers/flow-gone.ts), as normal-lane work.
  */
 import type { Subjects } from '@sipnats/contracts';
 import { QUEUE, subjects as makeSubjects } from '@sipnats/contracts';
@@ -25,6 +27,8 @@ import { decodeEnvelope, handleEnvelope, serviceUnavailable } from './handlers/d
 import type { UaMetrics } from './ops/metrics.js';
 import type { Clock, RandomSource } from './ports.js';
 import type { BindingStore } from './registrar/binding-store.js';
+import type { FlowIndexStore } from './registrar/flow-index.js';
+import { decodeFlowEvent, handleFlowClosed } from './handlers/flow-gone.js';
 import { CallTimers } from './runtime/call-timers.js';
 import { ClientTransactions } from './runtime/client-transactions.js';
 import type { Messaging, MessagingSubscription } from './runtime/messaging.js';
@@ -48,6 +52,12 @@ export interface UaDeps {
   /** Outbound calls around their INVITE transaction (`uac.<call>` in the calls bucket). */
   readonly uacs: UacStore;
   readonly bindings: BindingStore;
+  /**
+   * The registrar's index by connection flow and how long an entry of it serves a binding before it
+   * is written again (kv-flow-index.ts). Absent: closed connections are not looked up (`<p>.evt.flow.*`
+   * is not consumed); their bindings go with a 430 or their expiry.
+   */
+  readonly flows?: { readonly store: FlowIndexStore; readonly reindexAfterMs: number };
   /** Listing access to the bindings for the expiry sweep (absent: no sweep, e.g. unit tests). */
   readonly bindingSweepStore?: RegistrationSweepOptions['store'];
   readonly nonceCounts: NonceCountStore;
@@ -105,6 +115,14 @@ export function digestAlgorithms(names: readonly string[]): DigestAlgorithm[] {
   return out;
 }
 
+function safeDecode(user: string): string {
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
+  }
+}
+
 export function build(deps: UaDeps): UaApp {
   const { config, messaging, log, metrics } = deps;
   const subjects = makeSubjects(config.prefix);
@@ -153,6 +171,21 @@ export function build(deps: UaDeps): UaApp {
     calls: deps.calls,
     uacs: deps.uacs,
     bindings: deps.bindings,
+    ...(deps.flows === undefined
+      ? {}
+      : {
+          flowIndex: {
+            store: deps.flows.store,
+            reindexAfterMs: deps.flows.reindexAfterMs,
+            onUnindexed: (aor, outcome) => {
+              // `full`: a connection carrying more AoRs than an entry holds (a proxy or PBX), expected.
+              const fields = { aor, outcome };
+              const msg = 'binding on a connection not indexed by flow: it stays until a 430 or its expiry when the connection closes';
+              if (outcome === 'contended') log.warn(fields, msg);
+              else if (log.isLevelEnabled('debug')) log.debug(fields, msg);
+            },
+          },
+        }),
     auth,
     registrar: {
       minExpires: config.minExpires,
@@ -171,6 +204,7 @@ export function build(deps: UaDeps): UaApp {
     bridgeEvents: (source, events) => reactToBridgeEvents(ctx, source, events),
     ...(deps.routes === undefined ? {} : { routes: deps.routes }),
     autoBridge: config.routing === 'bridge',
+    knownUser: async (user) => (await deps.credentials.lookup(safeDecode(user), config.realm)) !== undefined,
     ...(resolver === undefined
       ? {}
       : {
@@ -227,6 +261,19 @@ export function build(deps: UaDeps): UaApp {
           if (!queue.offer(() => handleCommandMessage(ctx, msg), LANE.priority)) refused(queue.closed ? 'ua instance draining; try again' : 'ua overloaded; try again');
         }),
       );
+      if (ctx.flowIndex !== undefined) {
+        // One ua instance per event (queue group); the work waits in the normal lane like requests.
+        subs.push(
+          messaging.subscribe(subjects.evtFlow('closed'), QUEUE.ua, (msg) => {
+            const ev = decodeFlowEvent(ctx, msg.data);
+            if (ev === undefined) return;
+            if (!queue.offer(() => handleFlowClosed(ctx, ev).then(() => undefined))) {
+              metrics.flowEvents.inc({ result: 'shed' });
+              if (log.isLevelEnabled('debug')) log.debug({ flow: ev.flow.id, instance: ev.flow.instance }, 'flow event dropped (queue full or draining): its bindings stay until a 430 or their expiry');
+            }
+          }),
+        );
+      }
       timers.start();
       registrationSweep?.start();
       trunkRegistrations?.start();

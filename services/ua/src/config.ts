@@ -45,6 +45,11 @@ export const uaSettings = {
   maxContacts: setting.int('SIPNATS_MAX_CONTACTS', { doc: 'Most bindings per address of record.', default: 10, min: 1, max: 16 }),
   domains: setting.list('SIPNATS_DOMAINS', { doc: 'Domains the registrar serves (empty: any).', optional: true }),
   bindingsBucket: setting.string('SIPNATS_BINDINGS_BUCKET', { doc: 'KV bucket of registrations.', default: 'sipnats_bindings', pattern: BUCKET }),
+  flowsBucket: setting.string('SIPNATS_FLOWS_BUCKET', {
+    doc: 'KV bucket of the registrar\'s index by connection flow (which AoRs have bindings on a TCP/TLS/WS/WSS connection), so that the bindings of a closed connection are removed; created with a max age of 2 × SIPNATS_MAX_EXPIRES + 2 min.',
+    default: 'sipnats_flows',
+    pattern: BUCKET,
+  }),
   callsBucket: setting.string('SIPNATS_CALLS_BUCKET', { doc: 'KV bucket of calls and their indexes.', default: 'sipnats_calls', pattern: BUCKET }),
   noncesBucket: setting.string('SIPNATS_NONCES_BUCKET', { doc: 'KV bucket of digest nonce counts (replay protection).', default: 'sipnats_nonces', pattern: BUCKET }),
   kvReplicas: setting.int('SIPNATS_KV_REPLICAS', { doc: 'Replicas of the KV buckets created at start (1, 3 or 5).', default: 1, min: 1, max: 5 }),

@@ -73,6 +73,11 @@ export type {
 export { locate, sweepExpired } from './registrar/location.js';
 export type { LocatedContact, SweepOutcome } from './registrar/location.js';
 export { registerWithStore, RegistrarConflictError } from './registrar/register-with-store.js';
+export type { FlowIndexing } from './registrar/register-with-store.js';
+export { indexFlow, isFlowAors, MemoryFlowIndexStore, MAX_FLOW_AORS, MAX_FLOW_BYTES, withAor } from './registrar/flow-index.js';
+export type { FlowAors, FlowIndexStore, FlowKey, IndexOutcome, StoredFlowAors } from './registrar/flow-index.js';
+export { unbindFlow, unbindWithStore } from './registrar/unbind.js';
+export type { UnbindOutcome, UnbindTarget } from './registrar/unbind.js';
 
 // dialog/
 export { DEFAULT_ALLOW, DIALOG_VERSION, SUPPORTED } from './dialog/types.js';

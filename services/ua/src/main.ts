@@ -22,6 +22,8 @@ import { loadRouteFile } from './handlers/routes.js';
 import { natsMessaging } from './runtime/messaging.js';
 import { isCallsValue, KvCallStore, type CallsValue } from './store/call-store.js';
 import { KvBindingStore } from './store/kv-binding-store.js';
+import { flowIndexTtlMs, flowReindexAfterMs, KvFlowIndexStore } from './store/kv-flow-index.js';
+import type { FlowAors } from './registrar/flow-index.js';
 import { ChainedCredentialStore, isUserCredentials, KvCredentialStore } from './store/kv-credential-store.js';
 import { isNonceCountValue, KvNonceCountStore, type NonceCountValue } from './store/kv-nonce-count-store.js';
 import { KvRecords } from './store/kv-records.js';
@@ -57,14 +59,20 @@ async function main(): Promise<void> {
     metrics.kvSeconds.observe({ bucket, op, result: ok ? 'ok' : 'error' }, seconds);
   const replicas = config.kvReplicas;
   const storage = config.kvStorage;
-  const [bindingsKv, callsKv, noncesKv] = await Promise.all([
+  const [bindingsKv, flowsKv, callsKv, noncesKv] = await Promise.all([
     openKv(bus, { bucket: config.bindingsBucket, replicas, storage, description: 'sipnats registrations (one key per AoR)' }),
+    openKv(bus, { bucket: config.flowsBucket, replicas, storage, ttlMs: flowIndexTtlMs(config.maxExpires), description: 'sipnats registrations by connection flow' }),
     openKv(bus, { bucket: config.callsBucket, replicas, storage, ttlMs: config.callTtl, description: 'sipnats calls, dialog index and timer marks' }),
     openKv(bus, { bucket: config.noncesBucket, replicas, storage, ttlMs: config.nonceLifetime * 2, description: 'sipnats digest nonce counts' }),
   ]);
   const timeoutMs = config.kvTimeout;
   const bindingRecords = new KvRecords<BindingSet>({ kv: bindingsKv, bucket: config.bindingsBucket, guard: KvBindingStore.guard, timeoutMs, observe });
   const bindings = new KvBindingStore(bindingRecords);
+  const flowIndex = new KvFlowIndexStore(new KvRecords<FlowAors>({ kv: flowsKv, bucket: config.flowsBucket, guard: KvFlowIndexStore.guard, timeoutMs, observe }));
+  // An existing bucket keeps its max age: how often a binding is indexed again follows the real one.
+  const flowsTtl = (await flowsKv.status()).ttl;
+  const reindexAfterMs = flowReindexAfterMs(flowsTtl, config.maxExpires);
+  if (reindexAfterMs === 0) log.warn({ bucket: config.flowsBucket, ttlMs: flowsTtl, maxExpires: config.maxExpires }, 'flow index bucket max age is shorter than registrations may live: every REGISTER on a connection rewrites its entry');
   const calls = new KvCallStore(new KvRecords<CallsValue>({ kv: callsKv, bucket: config.callsBucket, guard: isCallsValue, timeoutMs, observe }));
   const uacs = new KvUacStore(new KvRecords<UacEntry>({ kv: callsKv, bucket: config.callsBucket, guard: isUacEntry, timeoutMs, observe }));
   const leases = new KvLeaseStore(new KvRecords<Lease>({ kv: callsKv, bucket: config.callsBucket, guard: isLease, timeoutMs, observe }));
@@ -89,6 +97,7 @@ async function main(): Promise<void> {
     calls,
     uacs,
     bindings,
+    flows: { store: flowIndex, reindexAfterMs },
     bindingSweepStore: bindings,
     nonceCounts,
     credentials: new ChainedCredentialStore(credentialStores),

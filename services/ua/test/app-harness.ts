@@ -10,6 +10,7 @@ import { MemoryNonceCountStore } from '../src/auth/nonce-count-store.js';
 import { uaSettings } from '../src/config.js';
 import { createUaMetrics } from '../src/ops/metrics.js';
 import { MemoryBindingStore } from '../src/registrar/binding-store.js';
+import { MemoryFlowIndexStore } from '../src/registrar/flow-index.js';
 import type { InMessage, Messaging } from '../src/runtime/messaging.js';
 import { MemoryCallStore } from '../src/store/call-store.js';
 import { MemoryUacStore } from '../src/store/uac-store.js';
@@ -119,6 +120,8 @@ export interface Harness {
   readonly messaging: FakeMessaging;
   readonly clock: FakeClock;
   readonly calls: MemoryCallStore;
+  readonly bindings: MemoryBindingStore;
+  readonly flows: MemoryFlowIndexStore;
   /** Sends a request envelope and waits until the ua is idle. */
   send(env: RequestEnvelope): Promise<void>;
   /** Responses the ua published on sip.out.t1 since the last call (parsed). */
@@ -135,6 +138,8 @@ export interface HarnessOptions {
   /** The calls of another harness (use `otherInstance()` for a second ua instance's view). */
   readonly calls?: MemoryCallStore;
   readonly clock?: FakeClock;
+  /** How long a flow index entry serves a binding (default: an hour and a minute). */
+  readonly reindexAfterMs?: number;
 }
 
 export function harness(env: Record<string, string> = {}, o: HarnessOptions = {}): Harness {
@@ -143,12 +148,15 @@ export function harness(env: Record<string, string> = {}, o: HarnessOptions = {}
   const messaging = new FakeMessaging();
   const calls = o.calls ?? new MemoryCallStore();
   const random = seededRandom();
+  const bindings = new MemoryBindingStore();
+  const flows = new MemoryFlowIndexStore();
   const app = build({
     config,
     messaging,
     calls,
     uacs: new MemoryUacStore(),
-    bindings: new MemoryBindingStore(),
+    bindings,
+    flows: { store: flows, reindexAfterMs: o.reindexAfterMs ?? 3_660_000 },
     nonceCounts: new MemoryNonceCountStore({ maxEntries: 1000, ttlMs: 300_000, clock: clock.read }),
     credentials: new StaticCredentialStore([credentialsFromPassword('alice', 'test', 'secret')]),
     nonceSecret: Buffer.from('unit-test-secret-0123456789'),
@@ -172,6 +180,8 @@ export function harness(env: Record<string, string> = {}, o: HarnessOptions = {}
     messaging,
     clock,
     calls,
+    bindings,
+    flows,
     idle,
     async send(e) {
       messaging.deliver(`sip.req.${e.method}`, encodeJson(RequestEnvelope, e));

@@ -9,6 +9,7 @@ import { CALL_DIRECTIONS, CALL_EVENTS } from '../schemas/call-event.js';
 import { CHANNEL_EVENTS } from '../schemas/channel-event.js';
 import { REPLY_CODES } from '../schemas/command-reply.js';
 import { PAYLOAD_SCHEMAS } from '../schemas/index.js';
+import { FLOW_CLOSE_REASONS, FLOW_EVENTS } from '../schemas/flow-event.js';
 import { REG_EVENTS } from '../schemas/reg-event.js';
 
 export interface ProtoFile {
@@ -92,6 +93,7 @@ export function renderHeader(): string {
     ['SIPNATS_SUBJ_EVT_CALL', 'evtCall', '<p>.evt.call.<event>: CallEvent'],
     ['SIPNATS_SUBJ_EVT_REG', 'evtReg', '<p>.evt.reg.<event>: RegEvent'],
     ['SIPNATS_SUBJ_EVT_CHANNEL', 'evtChannel', '<p>.evt.channel.<event>: ChannelEvent'],
+    ['SIPNATS_SUBJ_EVT_FLOW', 'evtFlow', '<p>.evt.flow.<event>: FlowEvent, queue "ua"'],
     ['SIPNATS_SUBJ_CMD_CALL', 'cmdCall', '<p>.cmd.call.<action>: CallCommand -> CommandReply'],
   ];
   for (const [name, key, comment] of parts) define(name, cString(SUBJECT_PARTS[key]), comment);
@@ -120,6 +122,9 @@ export function renderHeader(): string {
 
   section('Directions (CallEvent.direction, ChannelEvent.direction).');
   for (const d of CALL_DIRECTIONS) define(`SIPNATS_DIRECTION_${macroName(d)}`, cString(d));
+  section('Flow events (last token of <p>.evt.flow.<event>, FlowEvent.event) and close reasons (FlowEvent.reason).');
+  for (const e of FLOW_EVENTS) define(`SIPNATS_FLOW_EVT_${macroName(e)}`, cString(e));
+  for (const r of FLOW_CLOSE_REASONS) define(`SIPNATS_FLOW_CLOSE_${macroName(r)}`, cString(r));
 
   section('Call command actions (last token of <p>.cmd.call.<action>, CallCommand.action).');
   for (const a of CALL_ACTIONS) define(`SIPNATS_CALL_CMD_${macroName(a)}`, cString(a));

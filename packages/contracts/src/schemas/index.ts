@@ -3,6 +3,7 @@ import { CallCommand } from './call-command.js';
 import { CallEvent } from './call-event.js';
 import { ChannelEvent } from './channel-event.js';
 import { CommandReply } from './command-reply.js';
+import { FlowEvent } from './flow-event.js';
 import { ForwardedMessage } from './forwarded-message.js';
 import { OutMessage } from './out-message.js';
 import { RegEvent } from './reg-event.js';
@@ -18,6 +19,7 @@ export const PAYLOAD_SCHEMAS = {
   CallEvent,
   RegEvent,
   ChannelEvent,
+  FlowEvent,
   CallCommand,
   CommandReply,
 } as const;

@@ -11,7 +11,7 @@ export const RegEvent = Type.Object(
     v: version(),
     event: literals(
       REG_EVENTS,
-      'registered: new binding; refreshed: existing binding renewed; unregistered: removed by the UA (Expires 0 or `*`); expired: timed out; failed: authentication or validation failed.',
+      'registered: new binding; refreshed: existing binding renewed; unregistered: removed by the UA (Expires 0 or `*`), or by the registrar because its flow is gone (`reason` says so); expired: timed out; failed: authentication or validation failed.',
     ),
     aor: Type.String({ minLength: 1, maxLength: LIMITS.uri, description: 'Address of record (To URI), e.g. `sip:alice@example.com`.' }),
     contact: Type.String({ maxLength: LIMITS.uri, description: 'Contact URI of the binding (`*` for a wildcard removal, empty for `failed` without contact).' }),
@@ -20,7 +20,12 @@ export const RegEvent = Type.Object(
     instance: InstanceId('Id of the ua instance that produced the event.'),
     flow: Type.Optional(FlowRef),
     userAgent: Type.Optional(Type.String({ maxLength: LIMITS.text, description: 'User-Agent header of the REGISTER.' })),
-    reason: Type.Optional(Type.String({ maxLength: LIMITS.text, description: 'Why it failed (event `failed`).' })),
+    reason: Type.Optional(
+      Type.String({
+        maxLength: LIMITS.text,
+        description: 'Why it failed (event `failed`); for `unregistered` by the registrar, why the binding was removed: `flow closed (<FlowEvent reason>)` or `flow failed (430)`.',
+      }),
+    ),
   },
   { $id: 'RegEvent', additionalProperties: false, description: 'A registrar event.' },
 );

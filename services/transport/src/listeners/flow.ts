@@ -3,6 +3,7 @@
  * (RFC 5626 §3.4 in spirit). A stream flow is one connection; a UDP flow is a listener plus a
  * remote address and lives as long as the listener.
  */
+import type { FlowCloseReason } from '@sipnats/contracts';
 import type { SipMessage, SipParseError } from '@sipnats/sip-codec';
 import type { HostPort, TransportName } from './address.js';
 
@@ -39,8 +40,17 @@ export type Preparsed = { readonly message: SipMessage } | { readonly error: Sip
  */
 export type InboundHandler = (data: Uint8Array, flow: Flow, receivedAt: number, pre?: Preparsed) => void;
 
-/** Notified when a stream flow closes (for the flow table and metrics). */
-export type FlowClosedHandler = (flow: Flow, reason: string) => void;
+/**
+ * Notified once when a stream flow closes (flow table, metrics, the `<p>.evt.flow.closed` event):
+ * `reason` is the stable class (FlowEvent reasons), `detail` the words for logs.
+ */
+export type FlowClosedHandler = (flow: Flow, reason: FlowCloseReason, detail: string) => void;
+
+/** Why we close a connection ourselves. */
+export interface CloseCause {
+  readonly reason: FlowCloseReason;
+  readonly detail: string;
+}
 
 export interface Listener {
   readonly info: ListenerInfo;

@@ -69,8 +69,15 @@ export class ListenerRegistry {
     await Promise.all(this.listeners.map((l) => l.close()));
   }
 
-  /** Closes stream connections gracefully (draining). */
-  endConnections(reason: string): void {
-    for (const l of this.listeners) if (l instanceof StreamListener) l.endAll(reason);
+  /** Closes stream and WebSocket connections gracefully (draining). */
+  endConnections(detail: string): void {
+    for (const l of this.listeners) if (l instanceof StreamListener || l instanceof WsListener) l.endAll(detail);
+  }
+
+  /** Open connections of every listener. */
+  get connections(): number {
+    let n = 0;
+    for (const l of this.listeners) n += l.connections;
+    return n;
   }
 }

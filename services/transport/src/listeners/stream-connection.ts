@@ -7,7 +7,8 @@
  */
 import type { Socket } from 'node:net';
 import type { HostPort, TransportName } from './address.js';
-import type { Flow, InboundHandler, ListenerInfo } from './flow.js';
+import type { FlowCloseReason } from '@sipnats/contracts';
+import type { CloseCause, Flow, FlowClosedHandler, InboundHandler, ListenerInfo } from './flow.js';
 import { StreamFramer, type SipParseError } from '@sipnats/sip-codec';
 
 export interface StreamLimits {
@@ -24,7 +25,7 @@ export interface StreamEvents {
   readonly onMessage: InboundHandler;
   /** A framing error; the connection is closed right after. */
   readonly onFramingError: (flow: Flow, error: SipParseError) => void;
-  readonly onClose: (flow: Flow, reason: string) => void;
+  readonly onClose: FlowClosedHandler;
 }
 
 const PONG = Buffer.from('\r\n');
@@ -42,7 +43,8 @@ export class StreamConnection implements Flow {
   readonly #events: StreamEvents;
   #closed = false;
   #partialSince = 0;
-  #closeReason = 'peer closed';
+  /** Set when we close (or the socket fails); a close without it is the peer's. */
+  #cause: CloseCause | undefined;
 
   constructor(
     id: string,
@@ -68,15 +70,16 @@ export class StreamConnection implements Flow {
     });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, Math.max(1000, Math.floor(limits.idleTimeoutMs / 2)));
-    socket.setTimeout(limits.idleTimeoutMs, () => this.destroy('idle timeout'));
+    socket.setTimeout(limits.idleTimeoutMs, () => this.destroy('idle', 'idle timeout'));
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err) => {
-      this.#closeReason = `socket error: ${err.message}`;
+      this.#cause ??= { reason: 'error', detail: `socket error: ${err.message}` };
     });
     socket.on('close', () => {
       if (this.#closed) return;
       this.#closed = true;
-      this.#events.onClose(this, this.#closeReason);
+      const cause = this.#cause ?? { reason: 'peer', detail: 'peer closed' };
+      this.#events.onClose(this, cause.reason, cause.detail);
     });
   }
 
@@ -103,7 +106,7 @@ export class StreamConnection implements Flow {
           break;
         case 'error':
           this.#events.onFramingError(this, ev.error);
-          this.destroy('framing error');
+          this.destroy('limit', 'framing error');
           return;
       }
     }
@@ -112,29 +115,29 @@ export class StreamConnection implements Flow {
     } else if (this.#partialSince === 0) {
       this.#partialSince = now;
     } else if (now - this.#partialSince > this.#limits.idleTimeoutMs) {
-      this.destroy('incomplete message timeout');
+      this.destroy('limit', 'incomplete message timeout');
     }
   }
 
   send(data: Uint8Array): boolean {
     if (this.#closed || this.#socket.destroyed) return false;
     if (this.#socket.writableLength + data.length > this.#limits.maxWriteBufferBytes) {
-      this.destroy('write buffer full');
+      this.destroy('limit', 'write buffer full');
       return false;
     }
     this.#socket.write(data);
     return true;
   }
 
-  /** Closes the connection gracefully (FIN after pending writes). */
-  end(reason: string): void {
-    this.#closeReason = reason;
+  /** Closes the connection gracefully (FIN after pending writes; destroyed if the peer lingers 2 s). */
+  end(reason: FlowCloseReason, detail: string): void {
+    this.#cause ??= { reason, detail };
     this.#socket.end();
-    this.#socket.setTimeout(2000, () => this.destroy(reason));
+    this.#socket.setTimeout(2000, () => this.destroy(reason, detail));
   }
 
-  destroy(reason: string): void {
-    this.#closeReason = reason;
+  destroy(reason: FlowCloseReason, detail: string): void {
+    this.#cause ??= { reason, detail };
     this.#socket.destroy();
   }
 }

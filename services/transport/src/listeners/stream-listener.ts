@@ -88,11 +88,11 @@ export abstract class StreamListener implements Listener {
     const conn = new StreamConnection(id, this.#info.transport, this.#info, socket, remote, this.opts.limits, {
       onMessage: this.opts.onMessage,
       onFramingError: this.opts.onFramingError,
-      onClose: (flow, reason) => {
+      onClose: (flow, reason, detail) => {
         this.#conns.delete(id);
         if (this.#byRemote.get(key) === conn) this.#byRemote.delete(key);
         this.opts.guard.release(remote.host);
-        this.opts.onClose(flow, reason);
+        this.opts.onClose(flow, reason, detail);
       },
     });
     this.#conns.set(id, conn);
@@ -122,13 +122,13 @@ export abstract class StreamListener implements Listener {
   close(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    for (const conn of [...this.#conns.values()]) conn.destroy('shutdown');
+    for (const conn of [...this.#conns.values()]) conn.destroy('shutdown', 'transport stopping');
     if (server === undefined) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
   /** Closes connections gracefully (after pending writes), used when draining. */
-  endAll(reason: string): void {
-    for (const conn of this.#conns.values()) conn.end(reason);
+  endAll(detail: string): void {
+    for (const conn of this.#conns.values()) conn.end('shutdown', detail);
   }
 }

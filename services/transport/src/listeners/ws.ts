@@ -9,7 +9,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { HostPort, ListenSpec } from './address.js';
 import { plainHost } from './address.js';
 import type { ConnectionGuard } from './connection-guard.js';
-import type { Flow, FlowClosedHandler, InboundHandler, Listener, ListenerInfo } from './flow.js';
+import type { FlowCloseReason } from '@sipnats/contracts';
+import type { CloseCause, Flow, FlowClosedHandler, InboundHandler, Listener, ListenerInfo } from './flow.js';
 import type { FlowIdAllocator } from './flow-ids.js';
 import type { TlsOptions } from './tls.js';
 
@@ -39,6 +40,8 @@ class WsFlow implements Flow {
   readonly socket: WebSocket;
   readonly #maxWriteBuffer: number;
   alive = true;
+  /** Set when we close the connection; a close without it is the peer's (or the network's). */
+  cause: CloseCause | undefined;
 
   constructor(id: string, listener: ListenerInfo, socket: WebSocket, remote: HostPort, maxWriteBuffer: number) {
     this.id = id;
@@ -57,7 +60,7 @@ class WsFlow implements Flow {
   send(data: Uint8Array): boolean {
     if (this.closed) return false;
     if (this.socket.bufferedAmount + data.length > this.#maxWriteBuffer) {
-      this.socket.terminate();
+      this.terminate('limit', 'write buffer full');
       return false;
     }
     // RFC 7118 §5.1: text frames for UTF-8 messages are allowed, binary always is; send text
@@ -66,6 +69,24 @@ class WsFlow implements Flow {
     this.socket.send(buf, { binary: !isUtf8(buf) });
     return true;
   }
+
+  terminate(reason: FlowCloseReason, detail: string): void {
+    this.cause ??= { reason, detail };
+    this.socket.terminate();
+  }
+}
+
+/**
+ * Why a WebSocket closed that we did not close (RFC 6455 §7.4.1 codes): a close frame that says
+ * normal or going away (or gives no code) is the peer's; 1009 (too big), 1002 and 1007 (protocol,
+ * bad data) are the limits of this listener (the ws library closes with them); anything else,
+ * 1006 above all (no close frame: the connection dropped), is an error.
+ */
+export function wsCloseCause(code: number): CloseCause {
+  const detail = `websocket closed (${code})`;
+  if (code === 1000 || code === 1001 || code === 1005) return { reason: 'peer', detail };
+  if (code === 1002 || code === 1007 || code === 1009) return { reason: 'limit', detail };
+  return { reason: 'error', detail };
 }
 
 function isUtf8(buf: Buffer): boolean {
@@ -161,7 +182,8 @@ export class WsListener implements Listener {
     socket.on('close', (code) => {
       this.#flows.delete(id);
       this.#opts.guard.release(remote.host);
-      this.#opts.onClose(flow, `websocket closed (${code})`);
+      const cause = flow.cause ?? wsCloseCause(code);
+      this.#opts.onClose(flow, cause.reason, cause.detail);
     });
   }
 
@@ -169,7 +191,7 @@ export class WsListener implements Listener {
   #sweep(): void {
     for (const flow of this.#flows.values()) {
       if (!flow.alive) {
-        flow.socket.terminate();
+        flow.terminate('idle', 'no answer to the WebSocket ping');
         continue;
       }
       flow.alive = false;
@@ -188,9 +210,21 @@ export class WsListener implements Listener {
     return undefined;
   }
 
+  /**
+   * Closes connections gracefully, used when draining: a close frame 1001 (going away) tells the
+   * client to reconnect elsewhere; one that does not answer it within 2 s is dropped.
+   */
+  endAll(detail: string): void {
+    for (const flow of this.#flows.values()) {
+      flow.cause ??= { reason: 'shutdown', detail };
+      flow.socket.close(1001, 'going away');
+      setTimeout(() => flow.terminate('shutdown', detail), 2000).unref();
+    }
+  }
+
   close(): Promise<void> {
     if (this.#pinger !== undefined) clearInterval(this.#pinger);
-    for (const flow of this.#flows.values()) flow.socket.terminate();
+    for (const flow of this.#flows.values()) flow.terminate('shutdown', 'transport stopping');
     const http = this.#http;
     this.#wss?.close();
     this.#http = undefined;

@@ -13,6 +13,8 @@ export interface TransportMetrics {
   readonly openTransactions: Gauge<'side'>;
   readonly connections: Gauge<'transport'>;
   readonly connectionsRefused: Counter;
+  /** Connections closed, by transport and FlowEvent reason; `announced`: the flow event was queued. */
+  readonly flowsClosed: Counter<'transport' | 'reason' | 'announced'>;
   /** labels: direction (out: sent to another instance, in: received from one), kind */
   readonly forwarded: Counter<'direction' | 'kind'>;
   /** labels: where (branch|route|path|flow), fault */
@@ -64,6 +66,12 @@ export function createMetrics(withDefaults = true): TransportMetrics {
     connectionsRefused: new Counter({
       name: 'sipnats_transport_connections_refused_total',
       help: 'Connections refused by the total or per-IP limit.',
+      registers: r,
+    }),
+    flowsClosed: new Counter({
+      name: 'sipnats_transport_flows_closed_total',
+      help: 'Connections closed, by transport and reason; announced="false": the <p>.evt.flow.closed event was not queued (queue busy, NATS down).',
+      labelNames: ['transport', 'reason', 'announced'],
       registers: r,
     }),
     forwarded: new Counter({

@@ -5,7 +5,7 @@
  * for any input (long values are clipped), so they are serialised with `encodeJsonTrusted`
  * (test/envelopes.test.ts proves it on edge cases).
  */
-import { ENVELOPE_VERSION, LIMITS, toBase64, type FlowRef, type RequestEnvelope, type ResponseEnvelope } from '@sipnats/contracts';
+import { ENVELOPE_VERSION, LIMITS, toBase64, type FlowCloseReason, type FlowEvent, type FlowRef, type RequestEnvelope, type ResponseEnvelope } from '@sipnats/contracts';
 import type { SipRequest, SipResponse, NameAddr } from '@sipnats/sip-codec';
 import { formatHostPort } from '../listeners/address.js';
 import type { Flow } from '../listeners/flow.js';
@@ -114,4 +114,12 @@ export function localResponseEnvelope(
   if (extra.timeout === true) env.timeout = true;
   if (extra.error !== undefined) env.error = clip(extra.error, LIMITS.text);
   return env;
+}
+
+/** `<p>.evt.flow.closed`: a connection of this instance is gone (valid for any flow and detail: the detail is clipped). */
+export function flowClosedEvent(instance: string, flow: Flow, reason: FlowCloseReason, detail: string, at: number): FlowEvent {
+  const ev: FlowEvent = { v: ENVELOPE_VERSION, event: 'closed', flow: flowRef(instance, flow), reason, at };
+  const text = clip(detail.replace(/[\r\n\0]/g, ' '), LIMITS.text);
+  if (text !== '') ev.detail = text;
+  return ev;
 }

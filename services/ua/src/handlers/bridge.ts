@@ -54,6 +54,7 @@ interface LegTarget {
   readonly route: readonly string[];
   readonly pin?: LegInput['pin'];
   readonly credentials?: LegInput['credentials'];
+  readonly binding?: LegInput['binding'];
 }
 
 const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
@@ -73,6 +74,7 @@ async function targetsOf(ctx: UaContext, target: string, explicit: boolean): Pro
   }
   const aor = canonicalAor(uri);
   const set = aor === undefined ? undefined : await ctx.bindings.get(aor);
+  const registered = set?.value.aor ?? aor ?? '';
   const contacts = locate(set?.value, ctx.clock()).slice(0, MAX_LEGS);
   if (contacts.length === 0) {
     const routed = ctx.routes === undefined || uri.user === undefined ? undefined : matchRoute(ctx.routes, uri.user);
@@ -86,7 +88,12 @@ async function targetsOf(ctx: UaContext, target: string, explicit: boolean): Pro
     // A connection (or an RFC 5626 flow) is the only way back to the contact; over UDP the contact
     // address itself is used, through the instance that took the registration.
     const flow = c.flow.transport !== 'udp' || c.instanceId !== undefined ? flowRef(c.flow) : undefined;
-    return { requestUri: c.contact, route: c.path, pin: { instance: c.flow.instance, ...(flow === undefined ? {} : { flow }) } };
+    return {
+      requestUri: c.contact,
+      route: c.path,
+      pin: { instance: c.flow.instance, ...(flow === undefined ? {} : { flow }) },
+      binding: { aor: registered, contact: c.contact, flow: { instance: c.flow.instance, id: c.flow.id } },
+    };
   });
 }
 
@@ -125,7 +132,10 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
   const target = cmd.target ?? parseNameAddr(to).uri.raw;
   const targets = await targetsOf(ctx, target, cmd.target !== undefined);
   if (targets === undefined) return { ok: false, code: REPLY_CODE.INVALID, error: `target ${target.slice(0, 80)} is not a SIP URI` };
-  if (targets.length === 0) return { ok: false, code: REPLY_CODE.NOT_FOUND, error: `${target.slice(0, 80)} is not registered and no route matches` };
+  if (targets.length === 0) {
+    const known = await isKnownUser(ctx, target);
+    return { ok: false, code: REPLY_CODE.NOT_FOUND, error: `${target.slice(0, 80)} is ${known ? 'a known user that is not registered' : 'not registered'} and no route matches`, ...(known ? { sipStatus: 480 } : {}) };
+  }
   const legs = targets.map((_, i) => `${cmd.call}-b${i + 1}`);
   const state: BridgeState = { legs, failed: [] };
   const marked = await runStep<boolean>(ctx, cmd.call, (entry) => {
@@ -150,6 +160,7 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
         ...(t.route.length === 0 ? {} : { route: t.route.map((r) => (r.trim().startsWith('<') ? r.trim() : `<${r.trim()}>`)) }),
         ...(t.pin === undefined ? {} : { pin: t.pin }),
         ...(t.credentials === undefined ? {} : { credentials: t.credentials }),
+        ...(t.binding === undefined ? {} : { binding: t.binding }),
         bridgeOf: cmd.call,
       });
       if (!r.ok) {
@@ -162,11 +173,33 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
   return { ok: true };
 }
 
-/** SIPNATS_ROUTING=bridge: a new inbound call is bridged at once; nowhere to go → 404. */
+/**
+ * Whether the user of `target` has credentials here: not registered then means not reachable now
+ * (480, RFC 3261 §21.4.18: "not logged in"), rather than no such user (404). A lookup that fails
+ * counts as known (480 makes the caller try again later; 404 would be definitive).
+ */
+async function isKnownUser(ctx: UaContext, target: string): Promise<boolean> {
+  if (ctx.knownUser === undefined) return false;
+  let user: string | undefined;
+  try {
+    user = parseUri(target).user;
+  } catch {
+    return false;
+  }
+  if (user === undefined || user === '') return false;
+  try {
+    return await ctx.knownUser(user);
+  } catch (err) {
+    ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'user lookup failed; treated as known');
+    return true;
+  }
+}
+
+/** SIPNATS_ROUTING=bridge: a new inbound call is bridged at once; nowhere to go → 404 (480 for a known user). */
 export async function autoBridge(ctx: UaContext, call: string): Promise<void> {
   const r = await bridge(ctx, { v: 1, action: 'bridge', call });
   if (r.ok) return;
-  const status = r.code === REPLY_CODE.NOT_FOUND ? 404 : 480;
+  const status = r.sipStatus ?? (r.code === REPLY_CODE.NOT_FOUND ? 404 : 480);
   const rejected = await runCallCommand(ctx, call, { action: 'reject', status });
   if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call, error: r.error, status, rejected: rejected.ok }, 'inbound call not bridged');
 }

@@ -10,6 +10,7 @@ import type { UaMetrics } from '../ops/metrics.js';
 import type { Clock, RandomSource } from '../ports.js';
 import type { BindingStore } from '../registrar/binding-store.js';
 import type { RegistrarConfig } from '../registrar/registrar.js';
+import type { FlowIndexing } from '../registrar/register-with-store.js';
 import type { ClientTransactions } from '../runtime/client-transactions.js';
 import type { Messaging } from '../runtime/messaging.js';
 import type { CallStore } from '../store/call-store.js';
@@ -36,6 +37,8 @@ export interface UaContext {
   /** Outbound calls (originate) around their INVITE transaction. */
   readonly uacs: UacStore;
   readonly bindings: BindingStore;
+  /** The registrar's index by connection flow (absent: bindings of closed connections stay until a 430 or their expiry). */
+  readonly flowIndex?: FlowIndexing;
   /** undefined: REGISTER is accepted without authentication. */
   readonly auth: DigestAuthenticator | undefined;
   readonly registrar: RegistrarConfig;
@@ -51,6 +54,8 @@ export interface UaContext {
   readonly routes?: readonly StaticRoute[];
   /** SIPNATS_ROUTING=bridge: bridge every new inbound call at once. */
   readonly autoBridge?: boolean;
+  /** Whether a user name has credentials here (an unregistered known user gets 480, an unknown one 404). */
+  readonly knownUser?: (user: string) => Promise<boolean>;
   /** RFC 3263 next hops of an outbound request's URI, healthy ones first (absent: the transport resolves). */
   readonly resolveTargets?: (uri: string) => Promise<UacTarget[]>;
   /** A next hop timed out or answered 503: tried last for a while. */

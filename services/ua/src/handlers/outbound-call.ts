@@ -21,6 +21,7 @@ import { parseMessage, parseNameAddr, type SipResponse } from '@sipnats/sip-code
 import { t1 } from '../dialog/builders.js';
 import type { DialogCommand } from '../dialog/commands.js';
 import type { TimerName, TimerSpec, Transition } from '../dialog/types.js';
+import type { BindingRef } from '../registrar/unbind.js';
 import { type CallEntry } from '../store/call-store.js';
 import type { Stored } from '../store/kv-records.js';
 import { UAC_ENTRY_VERSION, type UacEntry } from '../store/uac-store.js';
@@ -34,13 +35,17 @@ import { createCall } from './call-runner.js';
 import { requestWithoutOwnContact } from './contact.js';
 import type { UaContext } from './context.js';
 import { publishCallEvent, type EventDialog } from './events.js';
+import { handleFlowFailed } from './flow-gone.js';
 import { responseFeeder } from './in-dialog.js';
 import { encodeRequest } from './sip-encode.js';
 
 /** Our Contact placeholder: dropped on the way out, the transport writes its advertised address. */
 export const UAC_OWN_CONTACT = 'sip:sipnats@sipnats.invalid';
 
-export type UacOutcome = { readonly ok: true; readonly status?: number } | { readonly ok: false; readonly code: ReplyCode; readonly error: string };
+export type UacOutcome =
+  | { readonly ok: true; readonly status?: number }
+  /** `sipStatus`: the status a caller should get for this failure when it is not the code's default. */
+  | { readonly ok: false; readonly code: ReplyCode; readonly error: string; readonly sipStatus?: number };
 
 type Decision<R> = { readonly kind: 'transition'; readonly transition: UacTransition; readonly result: R } | { readonly kind: 'stop'; readonly result: R };
 
@@ -90,6 +95,8 @@ export interface LegInput {
   readonly pin?: { readonly instance: string; readonly flow?: FlowRef };
   /** The inbound call this leg is bridged to. */
   readonly bridgeOf?: string;
+  /** The registered binding the leg calls (removed when the leg gets 430 Flow Failed). */
+  readonly binding?: BindingRef;
 }
 
 export async function startLeg(ctx: UaContext, input: LegInput): Promise<UacOutcome> {
@@ -130,6 +137,7 @@ export async function startLeg(ctx: UaContext, input: LegInput): Promise<UacOutc
     timers: {},
     ...(input.headers === undefined ? {} : { headers: input.headers }),
     ...(input.bridgeOf === undefined ? {} : { bridgeOf: input.bridgeOf }),
+    ...(input.binding === undefined ? {} : { binding: input.binding }),
     ...(input.pin === undefined ? {} : { instance: input.pin.instance, ...(input.pin.flow === undefined ? {} : { flow: input.pin.flow, pinFlow: true }) }),
   };
   const next = withTimers(before, t);
@@ -299,6 +307,11 @@ async function perform(ctx: UaContext, before: UacEntry, after: UacEntry, t: Uac
   const headers = after.headers === undefined ? undefined : { ...after.headers };
   for (const ev of t.events) publishCallEvent(ctx, eventDialog(record), ev, headers);
   if (after.bridgeOf !== undefined && t.events.length > 0) ctx.bridgeEvents?.({ call: record.call, bridgeOf: after.bridgeOf }, t.events);
+  // RFC 5626 §7: a 430 (Flow Failed) says the registered flow is gone: that binding goes too.
+  const binding = after.binding;
+  if (binding !== undefined && t.events.some((ev) => ev.event === 'failed' && ev.status === 430)) {
+    handleFlowFailed(ctx, binding).catch((err: unknown) => ctx.log.warn({ err, call: record.call }, 'binding of a failed flow not removed'));
+  }
   scheduleTimers(ctx, after);
   if (record.phase === 'ended' || record.phase === 'confirmed') scheduleRemoval(ctx, record.call);
 }

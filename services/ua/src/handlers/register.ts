@@ -55,13 +55,18 @@ export async function handleRegister(ctx: UaContext, req: SipRequest, origin: Re
   }
   let outcome;
   try {
-    outcome = await registerWithStore(ctx.bindings, ctx.registrar, {
-      request: req,
-      flow: origin.flow,
-      now,
-      toTag,
-      ...(authenticatedUser === undefined ? {} : { authenticatedUser }),
-    });
+    outcome = await registerWithStore(
+      ctx.bindings,
+      ctx.registrar,
+      {
+        request: req,
+        flow: origin.flow,
+        now,
+        toTag,
+        ...(authenticatedUser === undefined ? {} : { authenticatedUser }),
+      },
+      { flows: ctx.flowIndex },
+    );
   } catch (err) {
     if (!(err instanceof RegistrarConflictError)) throw err;
     // Other writers kept winning (a registration storm on one AoR): transient, so say when to retry.

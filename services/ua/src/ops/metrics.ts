@@ -16,6 +16,10 @@ export interface UaMetrics {
   readonly queueDepth: Gauge;
   readonly inFlight: Gauge;
   readonly timersFired: Counter<'timer'>;
+  /** `<p>.evt.flow.*` events: handled, ignored (not a connection, no flow index), invalid, shed (queue full), failed (KV). */
+  readonly flowEvents: Counter<'result'>;
+  /** Bindings the registrar removed because their flow is gone: flow-closed (event) or flow-failed (430). */
+  readonly bindingsRemoved: Counter<'reason'>;
 }
 
 export function createUaMetrics(registry: Registry): UaMetrics {
@@ -45,5 +49,12 @@ export function createUaMetrics(registry: Registry): UaMetrics {
     queueDepth: new Gauge({ name: 'sipnats_ua_queue_depth', help: 'Work items waiting for a slot.', registers: r }),
     inFlight: new Gauge({ name: 'sipnats_ua_in_flight', help: 'Work items running.', registers: r }),
     timersFired: new Counter({ name: 'sipnats_ua_timers_fired_total', help: 'Call timers applied, by timer.', labelNames: ['timer'], registers: r }),
+    flowEvents: new Counter({ name: 'sipnats_ua_flow_events_total', help: 'Flow events of the transports, by result (handled, ignored, invalid, shed, failed).', labelNames: ['result'], registers: r }),
+    bindingsRemoved: new Counter({
+      name: 'sipnats_ua_bindings_removed_total',
+      help: 'Bindings removed because their flow is gone: flow-closed (the transport said so) or flow-failed (a call got 430).',
+      labelNames: ['reason'],
+      registers: r,
+    }),
   };
 }

@@ -16,6 +16,19 @@ export interface Flow {
   readonly token?: string;
 }
 
+/** Transports whose flows are connections: they close, and the transport announces it. */
+const CONNECTION_TRANSPORTS: ReadonlySet<string> = new Set(['tcp', 'tls', 'ws', 'wss']);
+
+/** True for a connection-oriented flow (TCP, TLS, WS, WSS). */
+export function isConnectionFlow(flow: Pick<Flow, 'transport'>): boolean {
+  return CONNECTION_TRANSPORTS.has(flow.transport);
+}
+
+/** The same flow: same owning transport instance, same flow id (addresses and token do not matter). */
+export function sameFlow(a: Pick<Flow, 'instance' | 'id'>, b: Pick<Flow, 'instance' | 'id'>): boolean {
+  return a.instance === b.instance && a.id === b.id;
+}
+
 export const BINDING_VERSION = 1;
 
 export interface Binding {
@@ -41,6 +54,12 @@ export interface Binding {
   /** When this binding was first created and last refreshed, ms. */
   readonly registeredAt: number;
   readonly receivedAt: number;
+  /**
+   * When this binding's (connection) flow was last written to the flow index (flow-index.ts), or
+   * found full there, ms; kept while the binding stays on that flow. Absent: not indexed (UDP, or
+   * not yet).
+   */
+  readonly flowIndexedAt?: number;
 }
 
 export interface BindingSet {

@@ -7,7 +7,7 @@
 import type { Header, RequestView, ResponseSpec } from '../sip-view.js';
 import { respond } from '../response.js';
 import { canonicalAor, contactKey } from './aor.js';
-import { BINDING_VERSION, contactValue } from './binding.js';
+import { BINDING_VERSION, contactValue, sameFlow } from './binding.js';
 import type { Binding, BindingSet, Flow } from './binding.js';
 
 export interface RegistrarConfig {
@@ -50,6 +50,8 @@ export interface RegistrationEvent {
   readonly expires: number;
   readonly flow?: Flow;
   readonly userAgent?: string;
+  /** Why the registrar itself removed the binding (its flow is gone), for `unregistered`. */
+  readonly reason?: string;
 }
 
 export type RegisterResult =
@@ -186,6 +188,8 @@ export function processRegister(config: RegistrarConfig, input: RegisterInput): 
       ...(regId === undefined ? {} : { regId }),
       registeredAt: existing?.registeredAt ?? now,
       receivedAt: now,
+      // Still on the flow it was indexed with: the index entry stands (register-with-store.ts).
+      ...(existing?.flowIndexedAt !== undefined && sameFlow(existing.flow, input.flow) ? { flowIndexedAt: existing.flowIndexedAt } : {}),
     };
     bindings = existing === undefined ? [...bindings, binding] : bindings.map((b) => (b === existing ? binding : b));
     changed.set(key, ev(existing === undefined && !changed.has(key) ? 'registered' : 'refreshed', binding, expires));

@@ -9,6 +9,7 @@
  */
 import { encodeKvToken } from '@sipnats/bus';
 import type { FlowRef } from '@sipnats/contracts';
+import type { BindingRef } from '../registrar/unbind.js';
 import { UAC_VERSION, type UacRecord, type UacTimerName } from '../uac/types.js';
 import type { KvRecords, Stored } from './kv-records.js';
 
@@ -29,6 +30,8 @@ export interface UacEntry {
   readonly pinFlow?: boolean;
   /** The inbound call this leg is bridged to (B2BUA). */
   readonly bridgeOf?: string;
+  /** The registered binding this leg calls (a bridge to a registered user): removed on 430 Flow Failed. */
+  readonly binding?: BindingRef;
   /** Armed UAC timers: name → due time (ms since the epoch). */
   readonly timers: Readonly<Partial<Record<UacTimerName, number>>>;
 }
