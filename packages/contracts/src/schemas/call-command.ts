@@ -26,10 +26,15 @@ export const RingCommand = command('ring', 'RingCommand', 'Send a provisional re
 });
 export type RingCommand = Static<typeof RingCommand>;
 
-export const AnswerCommand = command('answer', 'AnswerCommand', 'Answer an inbound call with 200 OK and an SDP answer.', {
-  sdp: sdp('SDP answer.'),
-  headers: Type.Optional(headers()),
-});
+export const AnswerCommand = command(
+  'answer',
+  'AnswerCommand',
+  'Answer an inbound call with 200 OK and SDP (the answer; the offer when the INVITE had none, answered in the ACK), or give an outbound late offer (originate without `sdp`) the SDP answer its ACK carries to the offer of the 2xx (`answered` event).',
+  {
+    sdp: sdp('SDP answer (the offer in the 200 when the inbound INVITE had no SDP).'),
+    headers: Type.Optional(headers()),
+  },
+);
 export type AnswerCommand = Static<typeof AnswerCommand>;
 
 export const RejectCommand = command('reject', 'RejectCommand', 'Reject an inbound call with a final response.', {
@@ -67,7 +72,7 @@ export const OriginateCommand = command('originate', 'OriginateCommand', 'Place 
   from: uri('From URI (or name-addr).'),
   to: uri('To URI; also the Request-URI unless `target` is a SIP URI of a different user.'),
   target: Type.Optional(uri('Request-URI / next hop, e.g. `sip:bob@10.0.0.5:5060;transport=tcp`, or a registered user.')),
-  sdp: Type.Optional(sdp('SDP offer (absent: a late-offer INVITE).')),
+  sdp: Type.Optional(sdp('SDP offer (absent: a late-offer INVITE; the 2xx offer comes in `answered`, and an `answer` command gives the answer for the ACK within 64*T1).')),
   headers: Type.Optional(headers()),
   credentials: Type.Optional(
     Type.Object(

@@ -40,8 +40,12 @@ const Q850: Readonly<Record<string, number>> = {
   CALL_REJECTED: 21,
   NORMAL_UNSPECIFIED: 31,
   NORMAL_TEMPORARY_FAILURE: 41,
+  MANDATORY_IE_MISSING: 96,
   RECOVERY_ON_TIMER_EXPIRE: 102,
 };
+
+/** The cause when an offer gets no SDP answer (late offer: the ACK carried none); Q.850 96. */
+export const NO_SDP_ANSWER_CAUSE = 'MANDATORY_IE_MISSING';
 
 export function reasonHeader(cause: string, text?: string): Header {
   const code = Q850[cause];

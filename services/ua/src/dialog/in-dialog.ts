@@ -9,7 +9,7 @@ import { snapshotRequest } from '../response.js';
 import { bodyText } from '../sip-view.js';
 import type { RequestView, ResponseView } from '../sip-view.js';
 import { allowHeader, inDialogRequest, Out, requestResponse } from './builders.js';
-import { armSessionTimer, sendAnswer, sendBye, sendProvisional } from './commands.js';
+import { armSessionTimer, NO_SDP_ANSWER_CAUSE, sendAnswer, sendBye, sendProvisional } from './commands.js';
 import { parseDtmf } from './dtmf.js';
 import { refreshRetryAt, sessionTimerHeaders } from './session-timer.js';
 import { endCall } from './end-call.js';
@@ -181,6 +181,11 @@ function onAck(out: Out, request: RequestView, now: number): Transition {
   if (record.phase === 'answered' && request.cseq.seq === record.invite.cseq) {
     out.set({ phase: 'confirmed', state: 'confirmed', pending2xx: undefined, ...(sdp === undefined ? {} : { remoteSdp: sdp }) }, now);
     out.cancel('2xx-retransmit', 'ack-timeout');
+    if (sdp === undefined && record.remoteSdp === undefined) {
+      // Late offer (§13.2.1): the INVITE had no SDP, our 2xx made the offer, the ACK must answer it.
+      sendBye(out, NO_SDP_ANSWER_CAUSE, 'no SDP answer in the ACK', now);
+      return out.done();
+    }
     out.events.push({ event: 'confirmed', ...(sdp === undefined ? {} : { sdp }) });
     const hangup = record.hangupAfterAck;
     if (hangup !== undefined) sendBye(out, hangup.cause, hangup.reason, now);

@@ -22,6 +22,13 @@
  *   other side; its answer (`updated` with status) answers the pending offer; when the other side
  *   cannot take it (no connected leg, an offer of its own in progress) the offer is accepted with
  *   the current SDP.
+ *
+ * Late offer (an inbound INVITE without SDP, RFC 3261 §13.2.1): the legs' INVITEs carry no SDP
+ * either; the answering leg's 2xx offer goes to the caller in our 200, and that leg's ACK waits
+ * (uac/late-offer.ts) for the answer in the caller's ACK (inbound `confirmed` → `answer` on the
+ * leg). The caller never ACKs: the inbound ack-timeout (64·T1) ends it, and the leg gets ACK + BYE;
+ * an ACK without an answer ends both (MANDATORY_IE_MISSING). A leg's early SDP is not relayed (it
+ * would be an offer in a provisional): the caller gets 180.
  */
 import { REPLY_CODE, SIP_HEADER_CALL, type BridgeCommand, type FlowRef } from '@sipnats/contracts';
 import { parseNameAddr, parseUri } from '@sipnats/sip-codec';
@@ -120,7 +127,6 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
   }
   if (stored.value.bridge !== undefined) return { ok: false, code: REPLY_CODE.CONFLICT, error: 'the call is already bridged' };
   const sdp = inbound.remoteSdp;
-  if (sdp === undefined) return { ok: false, code: REPLY_CODE.INVALID, error: 'the inbound call has no SDP offer (late offer is not supported)' };
   let to: string;
   let from: string;
   try {
@@ -137,7 +143,7 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
     return { ok: false, code: REPLY_CODE.NOT_FOUND, error: `${target.slice(0, 80)} is ${known ? 'a known user that is not registered' : 'not registered'} and no route matches`, ...(known ? { sipStatus: 480 } : {}) };
   }
   const legs = targets.map((_, i) => `${cmd.call}-b${i + 1}`);
-  const state: BridgeState = { legs, failed: [] };
+  const state: BridgeState = { legs, failed: [], ...(sdp === undefined ? { lateOffer: true } : {}) };
   const marked = await runStep<boolean>(ctx, cmd.call, (entry) => {
     if (entry.bridge !== undefined || (entry.dialog.phase !== 'offered' && entry.dialog.phase !== 'early')) return { kind: 'stop', result: false };
     return { kind: 'transition', transition: unchangedDialog(entry.dialog), result: true, bridge: state };
@@ -153,7 +159,7 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
         from,
         to: target === parseNameAddr(to).uri.raw ? to : `<${target}>`,
         requestUri: t.requestUri,
-        sdp,
+        ...(sdp === undefined ? {} : { sdp }),
         ...(Object.keys(headers).length === 0 ? {} : { headers }),
         ...(callHeader.value === undefined ? {} : { callHeader: callHeader.value }),
         ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }),
@@ -272,6 +278,7 @@ export function reactToBridgeEvents(ctx: UaContext, source: BridgeSource, events
         const cause = ev.cause ?? 'NORMAL_CLEARING';
         for (const leg of source.legs) quietly(ctx, `hangup ${leg}`, runCallCommand(ctx, leg, { action: 'hangup', cause }));
       }
+      if (ev.event === 'confirmed') quietly(ctx, 'relay ACK answer', relayAckAnswer(ctx, source.call, ev.sdp));
       // INFO goes to the connected leg (the others are not confirmed: BAD_STATE, ignored).
       if (info !== undefined) for (const leg of source.legs) quietly(ctx, `info ${leg}`, runCallCommand(ctx, leg, info));
       continue;
@@ -287,7 +294,8 @@ export function reactToBridgeEvents(ctx: UaContext, source: BridgeSource, events
         quietly(ctx, 'ring', runCallCommand(ctx, inbound, { action: 'ring' }));
         break;
       case 'early':
-        if (ev.sdp !== undefined) quietly(ctx, 'early', runCallCommand(ctx, inbound, { action: 'ring', status: 183, sdp: ev.sdp }));
+        if (source.lateOffer === true) quietly(ctx, 'ring', runCallCommand(ctx, inbound, { action: 'ring' }));
+        else if (ev.sdp !== undefined) quietly(ctx, 'early', runCallCommand(ctx, inbound, { action: 'ring', status: 183, sdp: ev.sdp }));
         break;
       case 'answered':
         quietly(ctx, 'answer', answered(ctx, inbound, source.call, ev.sdp));
@@ -342,7 +350,7 @@ async function relayAnswer(ctx: UaContext, source: BridgeSource, sdp: string): P
 }
 
 async function answered(ctx: UaContext, inbound: string, leg: string, sdp: string | undefined): Promise<void> {
-  const won = sdp !== undefined && (await runCallCommand(ctx, inbound, { action: 'answer', sdp })).ok;
+  const won = sdp !== undefined && (await answerInbound(ctx, inbound, leg, sdp));
   if (!won) {
     await runCallCommand(ctx, leg, { action: 'hangup', cause: 'NORMAL_CLEARING', reason: 'another branch answered first' });
     return;
@@ -351,4 +359,35 @@ async function answered(ctx: UaContext, inbound: string, leg: string, sdp: strin
   for (const other of entry?.value.bridge?.legs ?? []) {
     if (other !== leg) quietly(ctx, `hangup ${other}`, runCallCommand(ctx, other, { action: 'hangup', cause: 'NORMAL_CLEARING', reason: 'Call completed elsewhere' }));
   }
+}
+
+/** Answers the inbound call with the leg's SDP and notes that leg (in one write): the first leg wins. */
+async function answerInbound(ctx: UaContext, inbound: string, leg: string, sdp: string): Promise<boolean> {
+  const r = await runStep<boolean>(
+    ctx,
+    inbound,
+    (entry) => {
+      const o = handleCommand(ctx.dialog, entry.dialog, { action: 'answer', sdp }, ctx.clock());
+      if (!o.ok) return { kind: 'stop', result: false };
+      const b = entry.bridge;
+      return { kind: 'transition', transition: o.transition, result: true, ...(b === undefined ? {} : { bridge: { ...b, answered: leg } }) };
+    },
+    { onResponse: responseFeeder(ctx) },
+  );
+  return r.kind === 'done' && r.result;
+}
+
+/**
+ * Late offer: the caller's ACK (inbound `confirmed`) carried the answer to the offer the answering
+ * leg made in its 2xx; that leg's ACK carries it on. (An ACK without one ended the inbound call,
+ * which hangs the leg up.)
+ */
+async function relayAckAnswer(ctx: UaContext, inbound: string, sdp: string | undefined): Promise<void> {
+  if (sdp === undefined) return;
+  const b = (await ctx.calls.get(inbound))?.value.bridge;
+  if (b?.lateOffer !== true || b.answered === undefined) return;
+  const r = await runCallCommand(ctx, b.answered, { action: 'answer', sdp });
+  if (r.ok) return;
+  // BAD_STATE: the leg is gone (its end hangs the inbound call up); else its answer-timeout will end both.
+  if (r.code !== REPLY_CODE.BAD_STATE) ctx.log.warn({ call: inbound, leg: b.answered, error: r.error }, 'the answer in the ACK did not reach the leg');
 }

@@ -69,6 +69,8 @@ export interface BridgeSource {
   readonly call: string;
   readonly bridgeOf?: string;
   readonly legs?: readonly string[];
+  /** A leg whose INVITE carried no SDP (the inbound call is a late offer). */
+  readonly lateOffer?: boolean;
 }
 
 /** Where a request came from: the envelope fields handlers need. */

@@ -14,6 +14,8 @@
  *   `uac`) and its dialog index, so the peer's BYE, re-INVITE, INFO, the controller's hangup and
  *   the session timers are served by any instance exactly as for inbound calls.
  * - Ring and cancel timeouts are local timers of the instance that armed them.
+ * - Late offer (no SDP): the 2xx's offer comes in `answered` and its ACK waits for the answer (an
+ *   `answer` command, uac/late-offer.ts); the call entry is created when that ACK is sent.
  */
 import { REPLY_CODE, type FlowRef, type OriginateCommand, type ReplyCode, type ResponseEnvelope } from '@sipnats/contracts';
 import { fromBase64 } from '@sipnats/contracts';
@@ -62,7 +64,6 @@ function requestUriOf(cmd: OriginateCommand): string {
 }
 
 export async function originate(ctx: UaContext, cmd: OriginateCommand): Promise<UacOutcome> {
-  if (cmd.sdp === undefined) return { ok: false, code: REPLY_CODE.INVALID, error: 'originate needs an SDP offer (late offer is not supported)' };
   if ((await ctx.calls.get(cmd.call)) !== undefined) return { ok: false, code: REPLY_CODE.CONFLICT, error: `call ${cmd.call} exists` };
   const c = cmd.credentials;
   return startLeg(ctx, {
@@ -70,7 +71,7 @@ export async function originate(ctx: UaContext, cmd: OriginateCommand): Promise<
     from: cmd.from,
     to: cmd.to,
     requestUri: requestUriOf(cmd),
-    sdp: cmd.sdp,
+    ...(cmd.sdp === undefined ? {} : { sdp: cmd.sdp }),
     ...(cmd.headers === undefined ? {} : { headers: cmd.headers }),
     ...(c === undefined ? {} : { credentials: { username: c.username, password: c.password, ...(c.realm === undefined ? {} : { realm: c.realm }) } }),
     ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }),
@@ -83,7 +84,8 @@ export interface LegInput {
   readonly from: string;
   readonly to: string;
   readonly requestUri: string;
-  readonly sdp: string;
+  /** The SDP offer; absent: a late offer (the answer to the 2xx's offer goes in the ACK). */
+  readonly sdp?: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** Value of `X-Sipnats-Call` when it is not the leg's own id (a bridge leg naming its inbound call). */
   readonly callHeader?: string;
@@ -116,7 +118,7 @@ export async function startLeg(ctx: UaContext, input: LegInput): Promise<UacOutc
       from: input.from,
       to: input.to,
       requestUri: input.requestUri,
-      sdp: input.sdp,
+      ...(input.sdp === undefined ? {} : { sdp: input.sdp }),
       ...(input.headers === undefined ? {} : { headers: input.headers }),
       ...(input.callHeader === undefined ? {} : { callHeader: input.callHeader }),
       ...(input.credentials === undefined ? {} : { credentials: input.credentials }),
@@ -254,7 +256,7 @@ function inviteResponses(ctx: UaContext, call: string, txnRef: string): (env: Re
 }
 
 function eventDialog(r: UacRecord): EventDialog {
-  const remoteTag = r.answered?.remoteTag ?? r.early[0]?.remoteTag ?? '';
+  const remoteTag = r.answered?.remoteTag ?? r.awaiting?.leg.remoteTag ?? r.early[0]?.remoteTag ?? '';
   return { role: 'uac', call: r.call, callId: r.callId, localTag: r.localTag, remoteTag, localUri: r.localUri, remoteUri: r.remoteUri };
 }
 
@@ -306,7 +308,9 @@ async function perform(ctx: UaContext, before: UacEntry, after: UacEntry, t: Uac
   if (before.uac.phase !== 'confirmed' && record.phase === 'confirmed') await promote(ctx, after, t);
   const headers = after.headers === undefined ? undefined : { ...after.headers };
   for (const ev of t.events) publishCallEvent(ctx, eventDialog(record), ev, headers);
-  if (after.bridgeOf !== undefined && t.events.length > 0) ctx.bridgeEvents?.({ call: record.call, bridgeOf: after.bridgeOf }, t.events);
+  if (after.bridgeOf !== undefined && t.events.length > 0) {
+    ctx.bridgeEvents?.({ call: record.call, bridgeOf: after.bridgeOf, ...(record.invite.sdp === undefined ? { lateOffer: true } : {}) }, t.events);
+  }
   // RFC 5626 §7: a 430 (Flow Failed) says the registered flow is gone: that binding goes too.
   const binding = after.binding;
   if (binding !== undefined && t.events.some((ev) => ev.event === 'failed' && ev.status === 430)) {

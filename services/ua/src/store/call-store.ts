@@ -54,6 +54,10 @@ export interface CallEntry {
 export interface BridgeState {
   readonly legs: readonly string[];
   readonly failed: readonly { readonly leg: string; readonly status: number }[];
+  /** The inbound INVITE had no SDP: the answering leg's 2xx offer is relayed, the caller's ACK answers it. */
+  readonly lateOffer?: boolean;
+  /** The leg whose answer answered the inbound call. */
+  readonly answered?: string;
 }
 
 export interface CallIndex {

@@ -5,6 +5,7 @@
  */
 import { inDialogRequest } from '../dialog/builders.js';
 import { reasonHeader } from '../dialog/commands.js';
+import { expireAt, refreshAt } from '../dialog/session-timer.js';
 import { DIALOG_VERSION } from '../dialog/types.js';
 import type { DialogRecord, SessionTimer } from '../dialog/types.js';
 import type { Header } from '../sip-view.js';
@@ -65,8 +66,18 @@ export interface LegInfo {
   readonly remoteSdp: string | undefined;
 }
 
-/** A dialog record (role `uac`) for a leg of this call (§12.1.2). */
-export function legDialog(record: UacRecord, leg: LegInfo, now: number, timer: SessionTimer | undefined, phase: 'early' | 'confirmed'): DialogRecord {
+/**
+ * A dialog record (role `uac`) for a leg of this call (§12.1.2). `localSdp`: our offer in the
+ * INVITE, or (late offer) the answer in the ACK.
+ */
+export function legDialog(
+  record: UacRecord,
+  leg: LegInfo,
+  now: number,
+  timer: SessionTimer | undefined,
+  phase: 'early' | 'confirmed',
+  localSdp: string | undefined = record.invite.sdp,
+): DialogRecord {
   const secure = record.requestUri.toLowerCase().startsWith('sips:');
   return {
     v: DIALOG_VERSION,
@@ -93,7 +104,7 @@ export function legDialog(record: UacRecord, leg: LegInfo, now: number, timer: S
       finalStatus: 200,
     },
     reliable: { peerSupports: false, peerRequires: false, nextRseq: 1, pending: undefined, queued: [], deferredAnswer: undefined },
-    localSdp: record.invite.sdp,
+    localSdp,
     remoteSdp: leg.remoteSdp,
     pending2xx: undefined,
     hangupAfterAck: undefined,
@@ -115,8 +126,10 @@ export function legRequest(
   purpose: UacRequest['purpose'],
   now: number,
   headers: readonly Header[] = [],
+  sdp?: string,
 ): UacRequest {
-  const spec = inDialogRequest(legDialog(record, leg, now, undefined, 'early'), method, cseq, { headers });
+  const body = sdp === undefined ? {} : { body: { contentType: 'application/sdp', content: sdp } };
+  const spec = inDialogRequest(legDialog(record, leg, now, undefined, 'early'), method, cseq, { headers, ...body });
   return { ...spec, purpose };
 }
 
@@ -164,11 +177,26 @@ export class UacOut {
 }
 
 /** Timers of the UAC session proper (the dialog core's are cancelled by its own transitions). */
-export const UAC_TIMERS: readonly UacTimerName[] = ['ring-timeout', 'cancel-timeout'];
+export const UAC_TIMERS: readonly UacTimerName[] = ['ring-timeout', 'cancel-timeout', 'answer-timeout'];
+
+/**
+ * The 2xx of `leg` was ACKed (`ack`): the dialog is confirmed (§13.2.2.4) and handled by the dialog
+ * core from now on; the session timer the 2xx asked for is armed. `localSdp`: see `legDialog`.
+ */
+export function confirmLeg(out: UacOut, leg: LegInfo, ack: UacRequest, status: number, timer: SessionTimer | undefined, now: number, localSdp?: string): void {
+  const record = out.record;
+  const dialog = legDialog(record, leg, now, timer, 'confirmed', localSdp ?? record.invite.sdp);
+  out.set({ phase: 'confirmed', answered: { remoteTag: leg.remoteTag, ack }, awaiting: undefined, dialog, early: [], finalStatus: status }, now);
+  out.cancel('ring-timeout', 'cancel-timeout');
+  if (timer !== undefined) {
+    if (timer.refresher === 'local') out.arm('session-refresh', refreshAt(timer, now));
+    else out.arm('session-expire', expireAt(timer, now));
+  }
+}
 
 /** Ends the session before a dialog was confirmed. */
 export function endSession(out: UacOut, now: number, cause: string, event: UacEvent['event'], status?: number, reason?: string): void {
-  out.set({ phase: 'ended', early: [], cancel: undefined, ended: { cause, status, at: now }, ...(status === undefined ? {} : { finalStatus: status }) }, now);
+  out.set({ phase: 'ended', early: [], cancel: undefined, awaiting: undefined, ended: { cause, status, at: now }, ...(status === undefined ? {} : { finalStatus: status }) }, now);
   out.cancel(...UAC_TIMERS);
   out.events.push({ event, cause, ...(status === undefined ? {} : { status }), ...(reason === undefined ? {} : { reason }) });
 }

@@ -12,20 +12,21 @@
  * - 2xx: the first To tag confirms the dialog (route set = Record-Route reversed, remote target =
  *   Contact, §12.1.2) and is ACKed here (§13.2.2.4); a 2xx of another To tag (forking) or one that
  *   raced our CANCEL is ACKed and BYEd (§13.2.2.4); a retransmitted 2xx gets the same ACK again.
+ *   Late offer (an INVITE without SDP): the 2xx's ACK waits for the answer (late-offer.ts).
  * Responses to requests inside the confirmed dialog go to the dialog core.
  */
 import { reasonHeader } from '../dialog/commands.js';
 import { handleResponse } from '../dialog/in-dialog.js';
-import { expireAt, refreshAt } from '../dialog/session-timer.js';
 import type { SessionTimer } from '../dialog/types.js';
 import type { RandomSource } from '../ports.js';
 import type { AuthValueView, ResponseView, SessionExpiresView } from '../sip-view.js';
 import { bodyText } from '../sip-view.js';
-import { currentTarget, endSession, inviteTxnRef, legDialog, legRequest, UacOut } from './builders.js';
+import { confirmLeg, currentTarget, endSession, inviteTxnRef, legRequest, UacOut } from './builders.js';
 import type { LegInfo } from './builders.js';
 import { adaptDialogTransition } from './in-dialog-adapter.js';
 import { authHeaders, causeOf, flushCancel, newAttempt, unitRandom } from './session.js';
 import { answerChallenge } from './challenge.js';
+import { ackRefusing, awaitAnswer } from './late-offer.js';
 import { MAX_EARLY_DIALOGS, MAX_FORKS } from './types.js';
 import type { EarlyDialog, UacConfig, UacRecord, UacTransition } from './types.js';
 
@@ -66,7 +67,7 @@ export function handleUacResponse(config: UacConfig, record: UacRecord, response
   const method = response.cseq.method.toUpperCase();
   if (method === 'INVITE' && response.cseq.seq <= record.invite.cseq) {
     if (response.status < 200) onProvisional(out, response, ctx.now);
-    else if (response.status < 300) onSuccess(out, response, ctx.now);
+    else if (response.status < 300) onSuccess(config, out, response, ctx.now);
     else onFailure(out, response, ctx);
     return out.done();
   }
@@ -133,7 +134,7 @@ function sessionTimerOf(response: UacResponseView): SessionTimer | undefined {
   return { interval: se.delta, refresherParam, refresher: refresherParam === 'uac' ? 'local' : 'remote', peerSupports: true };
 }
 
-function onSuccess(out: UacOut, response: UacResponseView, now: number): void {
+function onSuccess(config: UacConfig, out: UacOut, response: UacResponseView, now: number): void {
   const record = out.record;
   const tag = response.to.tag;
   if (tag === undefined) return; // a 2xx without a To tag cannot be ACKed in a dialog; drop it.
@@ -142,16 +143,22 @@ function onSuccess(out: UacOut, response: UacResponseView, now: number): void {
     out.requests.push(acked.ack); // §13.2.2.4: each retransmission of the 2xx gets the ACK again.
     return;
   }
+  if (record.awaiting?.leg.remoteTag === tag) return; // late offer: its ACK waits for the answer.
   const seq = response.cseq.seq;
   const leg = legOf(response, tag, record.requestUri, seq);
-  const ack = legRequest(record, leg, 'ACK', seq, 'ack', now, authHeaders(record));
+  const open = record.answered === undefined && record.awaiting === undefined && (record.phase === 'calling' || record.phase === 'early');
+  if (open && record.invite.sdp === undefined) {
+    awaitAnswer(config, out, leg, response.status, sessionTimerOf(response), now);
+    return;
+  }
+  // Late offer: a 2xx we cannot take carries an offer, and its ACK must carry an answer (§13.2.1).
+  const ack = open ? legRequest(record, leg, 'ACK', seq, 'ack', now, authHeaders(record)) : ackRefusing(record, leg, now);
   out.requests.push(ack);
 
-  const open = record.answered === undefined && (record.phase === 'calling' || record.phase === 'early');
   if (!open) {
     // Another fork, or a 2xx that raced our CANCEL or came after the call ended: ACK and BYE.
     const cause = record.phase === 'cancelling' ? (record.cancel?.cause ?? 'ORIGINATOR_CANCEL') : 'NORMAL_CLEARING';
-    const reason = record.answered === undefined ? 'answered after CANCEL' : 'another fork answered first';
+    const reason = record.answered === undefined && record.awaiting === undefined ? 'answered after CANCEL' : 'another fork answered first';
     out.requests.push(legRequest(record, leg, 'BYE', seq + 1, 'bye', now, [reasonHeader(cause, reason)]));
     if (record.forks.length < MAX_FORKS) out.set({ forks: [...record.forks, { remoteTag: tag, ack }] }, now);
     if (record.phase === 'cancelling') {
@@ -160,14 +167,7 @@ function onSuccess(out: UacOut, response: UacResponseView, now: number): void {
     }
     return;
   }
-  const timer = sessionTimerOf(response);
-  const dialog = legDialog(record, leg, now, timer, 'confirmed');
-  out.set({ phase: 'confirmed', answered: { remoteTag: tag, ack }, dialog, early: [], finalStatus: response.status }, now);
-  out.cancel('ring-timeout', 'cancel-timeout');
-  if (timer !== undefined) {
-    if (timer.refresher === 'local') out.arm('session-refresh', refreshAt(timer, now));
-    else out.arm('session-expire', expireAt(timer, now));
-  }
+  confirmLeg(out, leg, ack, response.status, sessionTimerOf(response), now);
   const sdp = leg.remoteSdp;
   out.events.push({ event: 'answered', status: response.status, ...(sdp === undefined ? {} : { sdp }) });
 }
@@ -176,7 +176,7 @@ function onFailure(out: UacOut, response: UacResponseView, ctx: UacStepContext):
   const record = out.record;
   const { now } = ctx;
   const status = response.status;
-  if (record.phase === 'confirmed' || record.phase === 'ended' || response.cseq.seq !== record.invite.cseq) return;
+  if (record.phase === 'answered' || record.phase === 'confirmed' || record.phase === 'ended' || response.cseq.seq !== record.invite.cseq) return;
   if (record.phase === 'cancelling') {
     const c = record.cancel;
     endSession(out, now, c?.cause ?? 'ORIGINATOR_CANCEL', c?.event ?? 'cancelled', status, c?.reason ?? response.reason);
@@ -227,7 +227,7 @@ export interface LocalFinal {
 
 export function handleUacLocalFinal(_config: UacConfig, record: UacRecord, local: LocalFinal, now: number): UacTransition {
   const out = new UacOut(record);
-  if (local.txnRef !== inviteTxnRef(record) || record.phase === 'confirmed' || record.phase === 'ended') return out.done();
+  if (local.txnRef !== inviteTxnRef(record) || record.phase === 'answered' || record.phase === 'confirmed' || record.phase === 'ended') return out.done();
   const reason = local.error ?? local.reason;
   if (record.phase === 'cancelling') {
     const c = record.cancel;

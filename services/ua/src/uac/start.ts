@@ -25,8 +25,8 @@ export interface OutboundCall {
   readonly targets?: readonly UacTarget[];
   /** Pre-loaded Route set (an outbound proxy), `<sip:proxy;lr>` values in order. */
   readonly route?: readonly string[];
-  /** SDP offer (required: a late-offer INVITE would need an answer in the ACK, which is not supported). */
-  readonly sdp: string;
+  /** SDP offer; absent: a late offer (the 2xx carries the offer, the ACK the answer: late-offer.ts). */
+  readonly sdp?: string;
   /** Extra headers: `X-` names only, values without CR/LF (an `X-Sipnats-Call` among them is ignored). */
   readonly headers?: Readonly<Record<string, string>>;
   /**
@@ -97,7 +97,7 @@ export function startOutboundCall(config: UacConfig, input: OutboundCall): UacTr
   const requestUri = uri(input.requestUri, 'requestUri');
   uri(input.localContact, 'localContact');
   for (const r of input.route ?? []) if (UNSAFE.test(r) || !r.trim().startsWith('<')) throw invalid('route entries must be <uri> values');
-  if (typeof input.sdp !== 'string' || input.sdp === '' || input.sdp.includes('\0')) throw invalid('an SDP offer is required (late offer is not supported)');
+  if (input.sdp !== undefined && (typeof input.sdp !== 'string' || input.sdp === '' || input.sdp.includes('\0'))) throw invalid('the SDP offer is empty or holds a NUL');
   const timeoutMs = input.timeoutMs ?? config.ringTimeoutMs ?? 60_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw invalid(`timeoutMs ${timeoutMs} is not a positive integer`);
   const targets = input.targets ?? [];
@@ -116,7 +116,8 @@ export function startOutboundCall(config: UacConfig, input: OutboundCall): UacTr
     ...(input.route ?? []).map((r): Header => ['Route', r.trim()]),
     ['Contact', `<${input.localContact}>`],
     ['Allow', (config.allow ?? DEFAULT_ALLOW).join(', ')],
-    ['Supported', SUPPORTED.join(', ')],
+    // A late offer does not offer 100rel: an offer in a reliable 1xx would need its answer in the PRACK.
+    ['Supported', SUPPORTED.filter((t) => input.sdp !== undefined || t !== '100rel').join(', ')],
   ];
   if (config.sessionExpires > 0) headers.push(['Session-Expires', String(config.sessionExpires)], ['Min-SE', String(config.minSE)]);
   const callHeader = input.callHeader ?? input.call;

@@ -4,7 +4,7 @@
  * emits. Once a 2xx arrives the session holds a regular `DialogRecord` (role `uac`) and in-dialog
  * traffic is handled by the dialog core through the adapter in `in-dialog-adapter.ts`.
  */
-import type { DialogConfig, DialogEvent, DialogRecord, OutResponse, TimerName } from '../dialog/types.js';
+import type { DialogConfig, DialogEvent, DialogRecord, OutResponse, SessionTimer, TimerName } from '../dialog/types.js';
 import type { Header, RequestSpec } from '../sip-view.js';
 import type { AuthEntry } from './challenge.js';
 
@@ -12,9 +12,10 @@ export const UAC_VERSION = 1;
 
 /**
  * calling (INVITE sent, no provisional yet) → early (a provisional arrived) → confirmed (2xx
- * ACKed) → ended. `cancelling`: a CANCEL was requested before a final response.
+ * ACKed) → ended. `cancelling`: a CANCEL was requested before a final response. `answered`: late
+ * offer only (the INVITE had no SDP): the 2xx carried the offer and its ACK waits for the answer.
  */
-export type UacPhase = 'calling' | 'early' | 'cancelling' | 'confirmed' | 'ended';
+export type UacPhase = 'calling' | 'early' | 'cancelling' | 'answered' | 'confirmed' | 'ended';
 
 /** A next hop, the `target` of the contracts' OutMessage (IPv6 without brackets). */
 export interface UacTarget {
@@ -36,6 +37,26 @@ export interface EarlyDialog {
   /** RSeq of the last reliable provisional acknowledged (RFC 3262 §4), 0 when none. */
   readonly lastRseq: number;
   readonly remoteSdp: string | undefined;
+}
+
+/**
+ * Late offer (RFC 3261 §13.2.1): the 2xx that answered an INVITE without SDP carried the offer; its
+ * ACK must carry the answer (§13.2.2.4), so it waits for one (the controller's `answer`, or the
+ * bridged caller's ACK) until the `answer-timeout`.
+ */
+export interface AwaitingAnswer {
+  /** The 2xx's leg; `remoteSdp` is the offer. */
+  readonly leg: {
+    readonly remoteTag: string;
+    readonly remoteUri: string;
+    readonly remoteTarget: string;
+    readonly routeSet: readonly string[];
+    readonly localCseq: number;
+    readonly remoteSdp: string;
+  };
+  readonly status: number;
+  /** Session timer the 2xx asked for (RFC 4028), armed once the ACK is sent. */
+  readonly timer: SessionTimer | undefined;
 }
 
 /** A 2xx leg that was ACKed: the confirmed one, or an extra fork that was ACKed and BYEd. */
@@ -93,6 +114,8 @@ export interface UacRecord {
   readonly answered: AckedLeg | undefined;
   readonly forks: readonly AckedLeg[];
   readonly cancel: CancelState | undefined;
+  /** Late offer: the 2xx waiting for the SDP answer that goes in its ACK (phase `answered`). */
+  readonly awaiting?: AwaitingAnswer | undefined;
   /** The dialog once confirmed: handled by the dialog core from then on. */
   readonly dialog: DialogRecord | undefined;
   readonly finalStatus: number | undefined;
@@ -132,7 +155,8 @@ export interface UacRequest extends RequestSpec {
   readonly target?: UacTarget;
 }
 
-export type UacTimerName = TimerName | 'ring-timeout' | 'cancel-timeout';
+/** `answer-timeout`: late offer, no SDP answer for the ACK in 64·T1 (then ACK and BYE). */
+export type UacTimerName = TimerName | 'ring-timeout' | 'cancel-timeout' | 'answer-timeout';
 
 export interface UacTimerSpec {
   readonly name: UacTimerName;
