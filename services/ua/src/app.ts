@@ -99,6 +99,7 @@ export function dialogConfig(c: UaConfig): DialogConfig {
     noAnswerStatus: c.answerTimeoutStatus,
     sessionExpires: c.sessionExpires,
     minSE: c.minSE,
+    transferTimeoutMs: c.transferTimeout,
   };
 }
 

@@ -85,6 +85,12 @@ export const uaSettings = {
     min: 100,
     max: 60_000,
   }),
+  transferTimeout: setting.duration('SIPNATS_TRANSFER_TIMEOUT', {
+    doc: 'Blind transfer (REFER): longest wait for the next NOTIFY of our REFER, and for the controller\'s hangup after the peer\'s REFER (then the peer is NOTIFYed 408).',
+    default: 120_000,
+    min: 1000,
+    max: 3_600_000,
+  }),
   sessionExpires: setting.int('SIPNATS_SESSION_EXPIRES', {
     doc: 'Preferred RFC 4028 session interval, seconds (0: no session timer unless the caller asks for one).',
     default: 1800,

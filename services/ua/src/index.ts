@@ -88,6 +88,8 @@ export type {
   DialogEventName,
   DialogRecord,
   DialogState,
+  IncomingRefer,
+  OutgoingRefer,
   OutResponse,
   ResponseTarget,
   SessionTimer,
@@ -104,6 +106,8 @@ export type { InDialogInput } from './dialog/in-dialog.js';
 export { handleTimer } from './dialog/timers.js';
 export { negotiateSessionTimer, expireAt, refreshAt } from './dialog/session-timer.js';
 export { parseDtmf } from './dialog/dtmf.js';
+export { DEFAULT_TRANSFER_TIMEOUT_MS, parseEventHeader, parseSipfrag, parseSubscriptionState, referTarget, SIPFRAG } from './dialog/transfer.js';
+export type { Sipfrag } from './dialog/transfer.js';
 export type { Dtmf } from './dialog/dtmf.js';
 export { dialogKey, MemoryDialogStore } from './dialog/dialog-store.js';
 export type { DialogStore, StoredDialog } from './dialog/dialog-store.js';

@@ -95,9 +95,15 @@ export const BridgeCommand = command('bridge', 'BridgeCommand', 'Call another ta
 });
 export type BridgeCommand = Static<typeof BridgeCommand>;
 
-export const TransferCommand = command('transfer', 'TransferCommand', 'Blind transfer: send REFER with Refer-To `target`.', {
-  target: uri('Refer-To URI.'),
-});
+export const TransferCommand = command(
+  'transfer',
+  'TransferCommand',
+  'Blind transfer of a confirmed call: send REFER (RFC 3515) with Refer-To `target`; the reply comes with the REFER\'s final response (202: ok), the progress as `transferred` events.',
+  {
+    target: uri('Refer-To URI: sip:, sips: or tel:.'),
+    headers: Type.Optional(headers()),
+  },
+);
 export type TransferCommand = Static<typeof TransferCommand>;
 
 /** The schema of each action, for validating one action with precise error messages. */

@@ -28,7 +28,7 @@ export const CallEvent = Type.Object(
     v: version(),
     event: literals(
       CALL_EVENTS,
-      'offer: new inbound INVITE waiting for a controller; progress: 18x without SDP (outbound); ringing: 180; early: 18x with SDP; answered: 2xx sent/received; confirmed: ACK received (outbound late offer: ACK sent with the answer); updated: re-INVITE/UPDATE changed the session; dtmf; info: INFO received; cancelled: caller cancelled; ended: BYE; failed: final non-2xx or timeout; transferred: REFER accepted.',
+      'offer: new inbound INVITE waiting for a controller; progress: 18x without SDP (outbound); ringing: 180; early: 18x with SDP; answered: 2xx sent/received; confirmed: ACK received (outbound late offer: ACK sent with the answer); updated: re-INVITE/UPDATE changed the session; dtmf; info: INFO received; cancelled: caller cancelled; ended: BYE; failed: final non-2xx or timeout; transferred: blind transfer (REFER) progress, see `cause`.',
     ),
     call: Type.String({ minLength: 1, maxLength: LIMITS.token, description: 'sipnats call id (stable for the life of the call; use it in commands).' }),
     dialog: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.id, description: 'Dialog id once a dialog exists (Call-ID, local tag, remote tag).' })),
@@ -41,8 +41,16 @@ export const CallEvent = Type.Object(
     sdp: Type.Optional(Type.String({ maxLength: LIMITS.sdp, description: 'Remote SDP (offer or answer) when the event carries one.' })),
     status: Type.Optional(Type.Integer({ minimum: 100, maximum: 699, description: 'SIP status of the response behind the event.' })),
     reason: Type.Optional(Type.String({ maxLength: LIMITS.text, description: 'Reason phrase or Reason header text.' })),
-    cause: Type.Optional(Type.String({ maxLength: LIMITS.token, description: 'Hang-up cause (Q.850 name, e.g. NORMAL_CLEARING, or a sipnats cause such as NO_ANSWER).' })),
+    cause: Type.Optional(
+      Type.String({
+        maxLength: LIMITS.token,
+        description:
+          'Hang-up cause (Q.850 name, e.g. NORMAL_CLEARING, or a sipnats cause such as NO_ANSWER, BLIND_TRANSFER). For `transferred`: absent for progress, else TRANSFER_REQUESTED (the peer sent REFER), TRANSFER_REJECTED (the peer refused our REFER), TRANSFER_COMPLETED, TRANSFER_FAILED, TRANSFER_TIMEOUT.',
+      }),
+    ),
     headers: Type.Optional(HeaderMap('Custom `X-` headers of the SIP message behind the event.')),
+    referTo: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.uri, description: 'Refer-To URI of the transfer (event `transferred`).' })),
+    referredBy: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.uri, description: 'Referred-By URI of a REFER the peer sent (event `transferred`, cause TRANSFER_REQUESTED).' })),
     dtmf: Type.Optional(
       Type.Object(
         {

@@ -3,7 +3,7 @@
  * with compare-and-set (`runStep`), or, for an outbound call before its 2xx, to its UAC entry
  * (hangup there = CANCEL).
  */
-import type { ReplyCode } from '@sipnats/contracts';
+import type { ReplyCode, ResponseEnvelope } from '@sipnats/contracts';
 import { REPLY_CODE } from '@sipnats/contracts';
 import { handleCommand, type CommandOutcome, type DialogCommand } from '../dialog/commands.js';
 import { runStep } from '../handlers/call-runner.js';
@@ -11,9 +11,16 @@ import type { UaContext } from '../handlers/context.js';
 import { responseFeeder } from '../handlers/in-dialog.js';
 import { uacCommand } from '../handlers/outbound-call.js';
 
-export type CallCommandOutcome = { readonly ok: true; readonly status?: number } | { readonly ok: false; readonly code: ReplyCode; readonly error: string };
+export type CallCommandOutcome =
+  | { readonly ok: true; readonly status?: number }
+  | { readonly ok: false; readonly code: ReplyCode; readonly error: string; readonly status?: number };
 
-export async function runCallCommand(ctx: UaContext, call: string, command: DialogCommand): Promise<CallCommandOutcome> {
+export interface RunCallCommandOptions {
+  /** Called with the final response to the request the command sent, once the core took it. */
+  readonly onFinal?: (response: ResponseEnvelope) => void;
+}
+
+export async function runCallCommand(ctx: UaContext, call: string, command: DialogCommand, o: RunCallCommandOptions = {}): Promise<CallCommandOutcome> {
   const outcome = await runStep<CommandOutcome>(
     ctx,
     call,
@@ -22,7 +29,7 @@ export async function runCallCommand(ctx: UaContext, call: string, command: Dial
       if (!r.ok) return { kind: 'stop', result: r };
       return { kind: 'transition', transition: r.transition, result: r };
     },
-    { onResponse: responseFeeder(ctx) },
+    { onResponse: responseFeeder(ctx, o.onFinal) },
   );
   if (outcome.kind === 'not-found') {
     const r = await uacCommand(ctx, call, command);

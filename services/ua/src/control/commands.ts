@@ -12,13 +12,14 @@ import { bridge } from '../handlers/bridge.js';
 import type { UaContext } from '../handlers/context.js';
 import { originate } from '../handlers/outbound-call.js';
 import { runCallCommand } from './call-command.js';
+import { transfer } from './transfer.js';
 import type { InMessage } from '../runtime/messaging.js';
 
-/** Actions this ua carries out on a call; `originate` starts one; the others are refused with INVALID. */
-const SUPPORTED_ACTIONS: ReadonlySet<CallAction> = new Set<CallAction>(['ring', 'answer', 'reject', 'redirect', 'hangup', 'info', 'update', 'originate', 'bridge']);
+/** Actions this ua carries out on a call; `originate` starts one; any other is refused with INVALID. */
+const SUPPORTED_ACTIONS: ReadonlySet<CallAction> = new Set<CallAction>(['ring', 'answer', 'reject', 'redirect', 'hangup', 'info', 'update', 'originate', 'bridge', 'transfer']);
 
 function reply(ok: true, call: string, status?: number): CommandReply;
-function reply(ok: false, call: string | undefined, status: undefined, code: ReplyCode, error: string): CommandReply;
+function reply(ok: false, call: string | undefined, status: number | undefined, code: ReplyCode, error: string): CommandReply;
 function reply(ok: boolean, call: string | undefined, status?: number, code?: ReplyCode, error?: string): CommandReply {
   return {
     v: 1,
@@ -54,8 +55,12 @@ export async function executeCommand(ctx: UaContext, subject: string, data: Uint
       const r = await bridge(ctx, command);
       return r.ok ? reply(true, command.call) : reply(false, command.call, undefined, r.code, r.error);
     }
+    if (command.action === 'transfer') {
+      const r = await transfer(ctx, command);
+      return r.ok ? reply(true, command.call, r.status) : reply(false, command.call, r.status, r.code, r.error);
+    }
     const r = await runCallCommand(ctx, command.call, command as DialogCommand);
-    return r.ok ? reply(true, command.call, r.status) : reply(false, command.call, undefined, r.code, r.error);
+    return r.ok ? reply(true, command.call, r.status) : reply(false, command.call, r.status, r.code, r.error);
   } catch (err) {
     if (isUnavailable(err)) return reply(false, command.call, undefined, REPLY_CODE.INTERNAL, 'call store unavailable; try again');
     ctx.log.error({ err, call: command.call, action }, 'command failed');

@@ -57,6 +57,9 @@ export function requestResponse(
   });
 }
 
+/** In-dialog requests that carry our Contact (target refreshes, RFC 3515 REFER, RFC 6665 NOTIFY). */
+const TARGET_METHODS = new Set(['INVITE', 'UPDATE', 'REFER', 'NOTIFY']);
+
 /** An in-dialog request (§12.2.1.1); `cseq` undefined takes the next local CSeq. */
 export function inDialogRequest(
   record: DialogRecord,
@@ -80,7 +83,7 @@ export function inDialogRequest(
     ['Max-Forwards', '70'],
     ...routes.map((r): Header => ['Route', r]),
   ];
-  if (method === 'INVITE' || method === 'UPDATE') headers.push(['Contact', `<${record.localTarget}>`]);
+  if (TARGET_METHODS.has(method)) headers.push(['Contact', `<${record.localTarget}>`]);
   headers.push(...(options.headers ?? []));
   return { method, requestUri, headers, ...(options.body === undefined ? {} : { body: options.body }) };
 }

@@ -10,6 +10,7 @@ import { quote } from '../sip-view.js';
 import { inDialogRequest, inviteResponse, Out, sdpBody, t1 } from './builders.js';
 import { endCall } from './end-call.js';
 import { expireAt, refreshAt, sessionExpiresForRequest, sessionTimerHeaders } from './session-timer.js';
+import { hangupAfterNotify, sendRefer } from './transfer.js';
 import { MAX_QUEUED_PROVISIONALS } from './types.js';
 import type { DialogConfig, DialogRecord, Transition } from './types.js';
 
@@ -20,7 +21,8 @@ export type DialogCommand =
   | { readonly action: 'redirect'; readonly status?: number; readonly contacts: readonly string[] }
   | { readonly action: 'hangup'; readonly cause?: string; readonly reason?: string }
   | { readonly action: 'info'; readonly contentType: string; readonly body: string }
-  | { readonly action: 'update'; readonly sdp: string; readonly method?: 'INVITE' | 'UPDATE' };
+  | { readonly action: 'update'; readonly sdp: string; readonly method?: 'INVITE' | 'UPDATE' }
+  | { readonly action: 'transfer'; readonly target: string; readonly headers?: Readonly<Record<string, string>> };
 
 /** The contracts' CommandReply codes a command can fail with here. */
 export type CommandErrorCode = 'INVALID' | 'BAD_STATE' | 'CONFLICT';
@@ -42,6 +44,8 @@ const Q850: Readonly<Record<string, number>> = {
   NORMAL_TEMPORARY_FAILURE: 41,
   MANDATORY_IE_MISSING: 96,
   RECOVERY_ON_TIMER_EXPIRE: 102,
+  // A call transferred away ends normally (the name is FreeSWITCH's hang-up cause for it).
+  BLIND_TRANSFER: 16,
 };
 
 /** The cause when an offer gets no SDP answer (late offer: the ACK carried none); Q.850 96. */
@@ -136,7 +140,9 @@ export function handleCommand(config: DialogConfig, record: DialogRecord, comman
         out.set({ hangupAfterAck: { cause, reason: command.reason } }, now);
         return { ok: true, transition: out.done() };
       }
-      sendBye(out, cause, command.reason, now);
+      if (record.referIn?.hangupAfterNotify !== undefined) return fail('CONFLICT', 'the call is already being hung up');
+      // The peer's REFER is open: its final NOTIFY goes first, the BYE once that is answered.
+      if (!hangupAfterNotify(config, out, cause, command.reason, now)) sendBye(out, cause, command.reason, now);
       return { ok: true, transition: out.done() };
     }
     case 'info': {
@@ -155,6 +161,13 @@ export function handleCommand(config: DialogConfig, record: DialogRecord, comman
       if (record.outgoing !== undefined || record.incoming !== undefined) return fail('BAD_STATE', 'an offer is already pending');
       sendOffer(out, method, command.sdp, false, now);
       return { ok: true, transition: out.done() };
+    }
+    case 'transfer': {
+      const extra = extraHeaders(command.headers);
+      if (typeof extra === 'string') return fail('INVALID', extra);
+      if (record.referIn?.hangupAfterNotify !== undefined) return fail('BAD_STATE', 'the call is being hung up');
+      const r = sendRefer(config, out, command.target, extra, now);
+      return r.ok ? { ok: true, transition: out.done() } : r;
     }
   }
 }

@@ -4,7 +4,7 @@
 import type { Out } from './builders.js';
 import type { DialogEvent } from './types.js';
 
-export const ALL_TIMERS = ['no-answer', 'rel-retransmit', 'rel-timeout', '2xx-retransmit', 'ack-timeout', 'session-refresh', 'session-expire', 'glare-retry'] as const;
+export const ALL_TIMERS = ['no-answer', 'rel-retransmit', 'rel-timeout', '2xx-retransmit', 'ack-timeout', 'session-refresh', 'session-expire', 'glare-retry', 'transfer-timeout', 'refer-timeout'] as const;
 
 export function endCall(out: Out, now: number, cause: string, event: DialogEvent['event'], status?: number, reason?: string): void {
   out.set(
@@ -15,6 +15,8 @@ export function endCall(out: Out, now: number, cause: string, event: DialogEvent
       pending2xx: undefined,
       incoming: undefined,
       outgoing: undefined,
+      referOut: undefined,
+      referIn: undefined,
       reliable: { ...out.rec.reliable, pending: undefined, queued: [], deferredAnswer: undefined },
     },
     now,

@@ -13,6 +13,7 @@ import { armSessionTimer, NO_SDP_ANSWER_CAUSE, sendAnswer, sendBye, sendProvisio
 import { parseDtmf } from './dtmf.js';
 import { refreshRetryAt, sessionTimerHeaders } from './session-timer.js';
 import { endCall } from './end-call.js';
+import { onNotify, onNotifyResponse, onRefer, onReferResponse } from './transfer.js';
 import { hasSdp } from './uas-invite.js';
 import type { DialogConfig, DialogRecord, Transition } from './types.js';
 
@@ -23,6 +24,8 @@ export interface InDialogInput {
   readonly now: number;
   /** 0..1, for the Retry-After of §14.2 and glare back-off; default crypto randomness. */
   readonly random?: () => number;
+  /** Answer a REFER 603 (transfers of this call are not offered to anyone, e.g. a bridged call). */
+  readonly declineRefer?: boolean;
 }
 
 /** A request that matches no dialog: 481, except ACK which gets nothing (§12.2.2). */
@@ -164,6 +167,12 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
     case 'OPTIONS':
       reply(200, { headers: [allowHeader(config), ['Accept', 'application/sdp']] });
       return out.done();
+    case 'REFER':
+      onRefer(config, out, request, reply, input.declineRefer === true, now);
+      return out.done();
+    case 'NOTIFY':
+      onNotify(config, out, request, bodyText(request.body), reply, (cause) => sendBye(out, cause, undefined, now), now);
+      return out.done();
     default:
       reply(501, { headers: [allowHeader(config)] });
       return out.done();
@@ -198,8 +207,8 @@ function onAck(out: Out, request: RequestView, now: number): Transition {
   return out.done();
 }
 
-/** A response to a request we sent in the dialog (re-INVITE, UPDATE, INFO, BYE). */
-export function handleResponse(_config: DialogConfig, record: DialogRecord, response: ResponseView, now: number, random: () => number = () => randomInt(0, 10_001) / 10_000): Transition {
+/** A response to a request we sent in the dialog (re-INVITE, UPDATE, INFO, BYE, REFER, NOTIFY). */
+export function handleResponse(config: DialogConfig, record: DialogRecord, response: ResponseView, now: number, random: () => number = () => randomInt(0, 10_001) / 10_000): Transition {
   const out = new Out(record);
   if (response.callId !== record.callId || response.from.tag !== record.localTag) return out.done();
   const status = response.status;
@@ -236,6 +245,12 @@ export function handleResponse(_config: DialogConfig, record: DialogRecord, resp
     out.events.push({ event: 'failed', status, reason: response.reason });
     return out.done();
   }
+  if (method === 'NOTIFY') {
+    // Our NOTIFY of the peer's REFER: a failure ends that subscription, not the dialog (RFC 5057).
+    if (record.phase !== 'ended') onNotifyResponse(out, response, (cause, reason) => sendBye(out, cause, reason, now), now);
+    return out.done();
+  }
+  if (method === 'REFER' && record.phase !== 'ended' && onReferResponse(config, out, response, now) && status < 300) return out.done();
   if ((status === 481 || status === 408) && record.phase !== 'ended' && method !== 'BYE') {
     // §12.2.1.2: the dialog is gone on the other side.
     endCall(out, now, 'RECOVERY_ON_TIMER_EXPIRE', 'ended', status, response.reason);

@@ -4,6 +4,7 @@
 import { inDialogRequest, inviteResponse, Out, t2 } from './builders.js';
 import { offerHeaders, reasonHeader, sendBye, sendOffer } from './commands.js';
 import { endCall } from './end-call.js';
+import { onReferTimeout, onTransferTimeout } from './transfer.js';
 import type { DialogConfig, DialogRecord, TimerName, Transition } from './types.js';
 
 export function handleTimer(config: DialogConfig, record: DialogRecord, name: TimerName, now: number): Transition {
@@ -76,6 +77,12 @@ export function handleTimer(config: DialogConfig, record: DialogRecord, name: Ti
       );
       break;
     }
+    case 'transfer-timeout':
+      if (phase === 'confirmed') onTransferTimeout(out, now);
+      break;
+    case 'refer-timeout':
+      onReferTimeout(config, out, (cause, reason) => sendBye(out, cause, reason, now), now);
+      break;
   }
   return out.done();
 }

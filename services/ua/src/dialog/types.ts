@@ -75,6 +75,27 @@ export interface OutgoingOffer {
   readonly retryPending: boolean;
 }
 
+/** A REFER we sent (blind transfer, RFC 3515) and its implicit subscription. */
+export interface OutgoingRefer {
+  /** CSeq of the REFER: the `id` of its NOTIFYs' Event header (RFC 3515 §2.4.6). */
+  readonly cseq: number;
+  /** The Refer-To URI. */
+  readonly target: string;
+  /** The peer answered 2xx (or already NOTIFYed). */
+  readonly accepted: boolean;
+  /** Status of the latest sipfrag NOTIFYed. */
+  readonly status: number | undefined;
+}
+
+/** A REFER the peer sent, accepted with 202: we NOTIFY the outcome (RFC 3515 §2.4.4). */
+export interface IncomingRefer {
+  /** CSeq of the peer's REFER (the Event `id` of our NOTIFYs). */
+  readonly cseq: number;
+  readonly target: string;
+  /** Hang up (BYE) once the peer answered our final NOTIFY of this CSeq. */
+  readonly hangupAfterNotify?: { readonly cseq: number; readonly cause: string; readonly reason: string | undefined } | undefined;
+}
+
 export interface DialogRecord {
   readonly v: typeof DIALOG_VERSION;
   /** sipnats call id: stable for the call, used by commands. */
@@ -115,6 +136,10 @@ export interface DialogRecord {
   readonly outgoing: OutgoingOffer | undefined;
   readonly timer: SessionTimer | undefined;
   readonly ended: { readonly cause: string; readonly status: number | undefined; readonly at: number } | undefined;
+  /** Our blind transfer in progress (absent in records written before transfers existed). */
+  readonly referOut?: OutgoingRefer | undefined;
+  /** The peer's transfer request we accepted and still NOTIFY about. */
+  readonly referIn?: IncomingRefer | undefined;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -130,7 +155,8 @@ export type DialogEventName =
   | 'info'
   | 'cancelled'
   | 'ended'
-  | 'failed';
+  | 'failed'
+  | 'transferred';
 
 /** A call event; the service adds v, call ids, from/to, at and instance (contracts CallEvent). */
 export interface DialogEvent {
@@ -142,6 +168,10 @@ export interface DialogEvent {
   readonly dtmf?: { readonly digit: string; readonly duration?: number };
   readonly contentType?: string;
   readonly body?: string;
+  /** Refer-To of a transfer (event `transferred`). */
+  readonly referTo?: string;
+  /** Referred-By of the peer's REFER. */
+  readonly referredBy?: string;
 }
 
 export type TimerName =
@@ -152,7 +182,11 @@ export type TimerName =
   | 'ack-timeout'
   | 'session-refresh'
   | 'session-expire'
-  | 'glare-retry';
+  | 'glare-retry'
+  /** Our REFER got no final NOTIFY in time (re-armed by every NOTIFY). */
+  | 'transfer-timeout'
+  /** The peer's REFER: no outcome from the controller in time (or no answer to our final NOTIFY). */
+  | 'refer-timeout';
 
 /** Arm (or re-arm) the timer `name` of this call to fire at `at` (ms since the epoch). */
 export interface TimerSpec {
@@ -193,9 +227,11 @@ export interface DialogConfig {
   readonly minSE: number;
   /** Methods we allow (Allow header). */
   readonly allow?: readonly string[];
+  /** Longest wait for the next NOTIFY of a transfer, and for the controller after the peer's REFER, ms (default 120 000). */
+  readonly transferTimeoutMs?: number;
 }
 
-export const DEFAULT_ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'PRACK', 'UPDATE', 'INFO'] as const;
+export const DEFAULT_ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'NOTIFY'] as const;
 /** Extensions this UA supports. */
 export const SUPPORTED = ['100rel', 'timer'] as const;
 /** Reliable provisionals queued behind an unacknowledged one at most. */

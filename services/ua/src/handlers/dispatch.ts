@@ -71,7 +71,9 @@ export async function handleEnvelope(ctx: UaContext, env: RequestEnvelope): Prom
     else if (inDialog) await handleInDialog(ctx, req, origin);
     else if (method === 'OPTIONS') sendResponse(ctx, origin.instance, origin.txn, method, optionsResponse(req, toTag));
     else if (method === 'INVITE') await handleInvite(ctx, req, origin, toTag);
-    // BYE, PRACK, UPDATE, INFO without a To tag cannot belong to a dialog (§12.2.2).
+    // RFC 3515 §2.4.2 lets a REFER start a dialog of its own: this ua transfers only within calls.
+    else if (method === 'REFER') sendResponse(ctx, origin.instance, origin.txn, method, respond(req, 403, { toTag, reason: 'Out-Of-Dialog REFER Not Supported' }));
+    // BYE, PRACK, UPDATE, INFO, NOTIFY without a To tag cannot belong to a dialog (§12.2.2, RFC 6665 §4.1.3).
     else sendResponse(ctx, origin.instance, origin.txn, method, respond(req, 481, { toTag }));
   } catch (err) {
     if (isUnavailable(err)) {

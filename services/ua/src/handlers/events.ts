@@ -61,6 +61,8 @@ export function publishCallEvent(ctx: UaContext, record: EventDialog, ev: UacEve
     ...(ev.dtmf === undefined ? {} : { dtmf: ev.dtmf }),
     ...(ev.contentType === undefined ? {} : { contentType: ev.contentType.slice(0, LIMITS.text) }),
     ...(ev.body === undefined ? {} : { body: ev.body.slice(0, LIMITS.body) }),
+    ...(ev.referTo === undefined || ev.referTo === '' ? {} : { referTo: ev.referTo.slice(0, LIMITS.uri) }),
+    ...(ev.referredBy === undefined || ev.referredBy === '' ? {} : { referredBy: ev.referredBy.slice(0, LIMITS.uri) }),
     ...(headers === undefined ? {} : { headers }),
   };
   try {

@@ -11,16 +11,22 @@ import { handleCommand } from '../dialog/commands.js';
 import { handleRequest, handleResponse, unknownDialog } from '../dialog/in-dialog.js';
 import type { DialogRecord } from '../dialog/types.js';
 import type { ResponseView } from '../sip-view.js';
+import type { CallEntry } from '../store/call-store.js';
 import { runStep, type StepOptions, type StepOutcome } from './call-runner.js';
 import { repeatedBye } from './redelivery.js';
 import type { RequestOrigin, UaContext } from './context.js';
 import { sendResponse } from './send.js';
 
-/** Response callback for requests a call sends: feeds every final response back to the core. */
-export function responseFeeder(ctx: UaContext): NonNullable<StepOptions['onResponse']> {
+/**
+ * Response callback for requests a call sends: feeds every final response back to the core.
+ * `onFinal` is called with it once the core's step is done (its events published), or failed.
+ */
+export function responseFeeder(ctx: UaContext, onFinal?: (response: ResponseEnvelope) => void): NonNullable<StepOptions['onResponse']> {
   return (call) => (env) => {
     if (env.status < 200) return;
-    void feedResponse(ctx, call, env).catch((err: unknown) => ctx.log.warn({ err, call }, 'response to our request not applied'));
+    void feedResponse(ctx, call, env)
+      .catch((err: unknown) => ctx.log.warn({ err, call }, 'response to our request not applied'))
+      .finally(() => onFinal?.(env));
   };
 }
 
@@ -100,12 +106,20 @@ export async function handleInDialog(ctx: UaContext, req: SipRequest, origin: Re
     return;
   }
   if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call, callId: req.callId, method, phase: outcome.entry?.dialog.phase }, 'in-dialog request handled');
+  if (method === 'REFER' && outcome.entry !== undefined && isBridged(outcome.entry)) {
+    ctx.log.info({ call, callId: req.callId, referTo: req.getHeader('Refer-To')?.slice(0, 256) }, 'REFER on a bridged (B2BUA) call declined with 603: transfers of bridged calls are not supported');
+  }
   // Only a step that left an offer of the peer pending has anything to accept (the instance whose
   // write recorded the offer accepts it: no read for every other request).
   const incoming = outcome.entry?.dialog.incoming;
   // A bridged call relays the offer to the other side instead (handlers/bridge.ts).
-  const bridged = outcome.entry?.bridge !== undefined || outcome.entry?.bridgeOf !== undefined;
+  const bridged = outcome.entry !== undefined && isBridged(outcome.entry);
   if (incoming !== undefined && !incoming.answered && ctx.policy.updatePolicy === 'accept' && !bridged) await acceptPendingOffer(ctx, call);
+}
+
+/** An inbound call bridged to legs, or one of its legs (handlers/bridge.ts). */
+function isBridged(entry: CallEntry): boolean {
+  return entry.bridge !== undefined || entry.bridgeOf !== undefined;
 }
 
 function stepRequest(ctx: UaContext, req: SipRequest, origin: RequestOrigin, call: string): Promise<StepOutcome<undefined>> {
@@ -114,7 +128,9 @@ function stepRequest(ctx: UaContext, req: SipRequest, origin: RequestOrigin, cal
     call,
     (entry) => ({
       kind: 'transition',
-      transition: repeatedBye(entry.dialog, req) ?? handleRequest(ctx.dialog, entry.dialog, { request: req, txn: origin.txn ?? '', now: ctx.clock() }),
+      transition:
+        repeatedBye(entry.dialog, req) ??
+        handleRequest(ctx.dialog, entry.dialog, { request: req, txn: origin.txn ?? '', now: ctx.clock(), declineRefer: isBridged(entry) }),
       result: undefined,
     }),
     { origin, method: req.method, requestAnswered: req.method === 'CANCEL', onResponse: responseFeeder(ctx) },

@@ -46,6 +46,9 @@ export function handleUacCommand(config: UacConfig, record: UacRecord, command: 
       }
       return dialogCommand(config, record, command, now);
     }
+    case 'transfer':
+      // Once answered the call has a regular entry (call.<call>) where transfers run; here it has none yet.
+      return { ok: false, code: 'BAD_STATE', error: `cannot transfer a call that is ${phase}` };
     case 'info':
     case 'update':
       if (phase !== 'confirmed') return { ok: false, code: 'BAD_STATE', error: `cannot send ${command.action} while the call is ${phase}` };
