@@ -98,6 +98,8 @@ export interface ResponseView {
   readonly recordRoute: readonly NameAddrView[];
   readonly contentType: string | undefined;
   readonly body: Uint8Array;
+  /** Min-SE (RFC 4028), read from a 422; may throw for a malformed header. */
+  readonly minSE?: number | undefined;
   getHeader(name: string): string | undefined;
 }
 

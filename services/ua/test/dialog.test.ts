@@ -403,7 +403,7 @@ describe('dialog: in-dialog requests', () => {
     // A controller's own re-INVITE that fails is still reported, and arms nothing.
     const mine = cmd(r, { action: 'update', sdp: NEW_OFFER });
     const failed = handleResponse(config, rec(mine), refused, T0 + 100);
-    assert.deepEqual(failed.events, [{ event: 'failed', status: 500, reason: 'Server Internal Error' }]);
+    assert.deepEqual(failed.events, [{ event: 'failed', status: 500, reason: 'Server Internal Error', offerFailed: true }]);
     assert.deepEqual(failed.timers, []);
   });
 
@@ -426,6 +426,100 @@ describe('dialog: in-dialog requests', () => {
     assert.equal(r.timer?.refresher, 'local');
     assert.equal(r.timer?.peerSupports, false);
     assert.equal(handleTimer(config, r, 'session-refresh', T0 + 300_000).requests[0]?.method, 'INVITE');
+  });
+
+  /** A response from the peer (bob1) to our in-dialog request with this CSeq. */
+  function peerResponse(status: string, cseq: string, extra: string[] = [], body = ''): ReturnType<typeof response> {
+    return response(
+      [`SIP/2.0 ${status}`, 'Via: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-x', 'From: <sip:bob@example.com>;tag=bob1', 'To: "Alice" <sip:alice@example.com>;tag=alice1', 'Call-ID: call-1@127.0.0.1', `CSeq: ${cseq}`, ...extra, ...(body === '' ? [] : ['Content-Type: application/sdp'])],
+      body,
+    );
+  }
+
+  it('§14.1: our re-INVITE refused with 488 leaves the local SDP the one last agreed; the next offer, answered, becomes it', () => {
+    const r = confirmed();
+    assert.equal(r.localSdp, ANSWER);
+    const sent = cmd(r, { action: 'update', sdp: NEW_OFFER });
+    assert.equal(sent.requests[0]?.body?.content, NEW_OFFER);
+    assert.equal(rec(sent).localSdp, ANSWER, 'an offer in flight is not the session yet');
+    const refused = handleResponse(config, rec(sent), peerResponse('488 Not Acceptable Here', '1 INVITE'), T0 + 10);
+    assert.equal(rec(refused).localSdp, ANSWER, 'the refused offer is not the session');
+    assert.equal(rec(refused).remoteSdp, OFFER);
+    assert.equal(rec(refused).outgoing, undefined);
+    assert.equal(rec(refused).phase, 'confirmed');
+    assert.deepEqual(refused.events, [{ event: 'failed', status: 488, reason: 'Not Acceptable Here', offerFailed: true }]);
+    // A session refresh now offers the session that holds, not the refused one.
+    const refresh = handleTimer(config, rec(refused), 'session-refresh', T0 + 900_000);
+    assert.equal(refresh.requests[0]?.body?.content, ANSWER);
+    // UPDATE refused the same way.
+    const upd = cmd(rec(refused), { action: 'update', sdp: NEW_OFFER, method: 'UPDATE' }, T0 + 20);
+    const updRefused = handleResponse(config, rec(upd), peerResponse('488 Not Acceptable Here', '2 UPDATE'), T0 + 30);
+    assert.equal(rec(updRefused).localSdp, ANSWER);
+    // Answered: the offer is the session now.
+    const again = cmd(rec(updRefused), { action: 'update', sdp: NEW_OFFER }, T0 + 40);
+    const ok = handleResponse(config, rec(again), peerResponse('200 OK', '3 INVITE', ['Contact: <sip:alice@127.0.0.1:5070>'], OFFER), T0 + 50);
+    assert.equal(rec(ok).localSdp, NEW_OFFER);
+  });
+
+  it('§14.2: reject while the call is up refuses the peer\'s pending re-INVITE/UPDATE (the call and its session stay); without one it is BAD_STATE', () => {
+    const r = confirmed();
+    const offered = rec(req(r, inDialog('INVITE', 2, ['Content-Type: application/sdp'], NEW_OFFER)));
+    const t = cmd(offered, { action: 'reject', status: 488 });
+    assert.deepEqual(t.responses.map((x) => [x.target, x.response.status, header(x.response.headers, 'CSeq'), header(x.response.headers, 'To')]), [
+      [{ to: 'txn', txn: 'txn-INVITE-2' }, 488, '2 INVITE', '<sip:bob@example.com>;tag=bob1'],
+    ]);
+    const after = rec(t);
+    assert.equal(after.phase, 'confirmed');
+    assert.equal(after.incoming, undefined);
+    assert.equal(after.remoteSdp, OFFER, 'the refused offer is not the session');
+    assert.deepEqual(t.events, []);
+    const update = rec(req(after, inDialog('UPDATE', 3, ['Content-Type: application/sdp'], NEW_OFFER)));
+    assert.equal(cmd(update, { action: 'reject', status: 503, reason: 'Busy Elsewhere' }).responses[0]?.response.reason, 'Busy Elsewhere');
+    const redirect = handleCommand(config, update, { action: 'reject', status: 302 }, T0);
+    assert.equal(redirect.ok ? undefined : redirect.code, 'INVALID', 'a re-INVITE is not redirected');
+    const none = handleCommand(config, after, { action: 'reject', status: 488 }, T0);
+    assert.equal(none.ok ? undefined : none.code, 'BAD_STATE', 'no pending offer: the call itself is not rejected');
+  });
+
+  it('§15.1.2: our BYE answers a re-INVITE of the peer still waiting for our answer with 487', () => {
+    const offered = rec(req(confirmed(), inDialog('INVITE', 2, ['Content-Type: application/sdp'], NEW_OFFER)));
+    const t = cmd(offered, { action: 'hangup' });
+    assert.deepEqual(t.responses.map((x) => [x.target, x.response.status]), [[{ to: 'txn', txn: 'txn-INVITE-2' }, 487]]);
+    assert.equal(t.requests[0]?.method, 'BYE');
+  });
+
+  it('RFC 4028 §7.3: a 422 to our refresh → sent again once with Session-Expires and Min-SE raised to the 422\'s Min-SE', () => {
+    const r = confirmed();
+    const sent = T0 + 900_000;
+    const refresh = handleTimer(config, r, 'session-refresh', sent);
+    assert.equal(header(refresh.requests[0]?.headers ?? [], 'Session-Expires'), '1800;refresher=uac');
+    const tooSmall = handleResponse(config, rec(refresh), peerResponse('422 Session Interval Too Small', '1 INVITE', ['Min-SE: 3600']), sent + 10);
+    assert.deepEqual(tooSmall.events, []);
+    const retry = tooSmall.requests[0];
+    assert.equal(retry?.method, 'INVITE');
+    assert.equal(header(retry.headers, 'CSeq'), '2 INVITE');
+    assert.equal(header(retry.headers, 'Session-Expires'), '3600;refresher=uac');
+    assert.equal(header(retry.headers, 'Min-SE'), '3600');
+    assert.equal(retry.body?.content, ANSWER, 'the same offer: the session that holds');
+    assert.equal(rec(tooSmall).timer?.interval, 3600);
+    // Once: a second 422 is a refusal like any other (refresh tried again later, no new INVITE now).
+    const again = handleResponse(config, rec(tooSmall), peerResponse('422 Session Interval Too Small', '2 INVITE', ['Min-SE: 7200']), sent + 20);
+    assert.deepEqual(again.requests, []);
+    assert.equal(again.timers[0]?.name, 'session-refresh');
+    // The retry answered: the refresh timer runs on the new interval (half of 3600 s).
+    const ok = handleResponse(config, rec(tooSmall), peerResponse('200 OK', '2 INVITE', ['Contact: <sip:alice@127.0.0.1:5070>'], OFFER), sent + 30);
+    assert.deepEqual(ok.timers, [{ name: 'session-refresh', at: sent + 30 + 1_800_000 }]);
+    // A 422 whose Min-SE is not above our interval, or missing, or absurd, is not retried.
+    for (const extra of [['Min-SE: 1800'], [], ['Min-SE: 999999'], ['Min-SE: x']]) {
+      const t = handleResponse(config, rec(refresh), peerResponse('422 Session Interval Too Small', '1 INVITE', extra), sent + 10);
+      assert.deepEqual(t.requests, [], extra.join());
+    }
+    // A controller's UPDATE refused with 422 goes again the same way.
+    const upd = cmd(r, { action: 'update', sdp: NEW_OFFER, method: 'UPDATE' });
+    const updRetry = handleResponse(config, rec(upd), peerResponse('422 Session Interval Too Small', '1 UPDATE', ['Min-SE: 2000']), T0 + 10);
+    assert.equal(updRetry.requests[0]?.method, 'UPDATE');
+    assert.equal(updRetry.requests[0]?.body?.content, NEW_OFFER);
+    assert.equal(header(updRetry.requests[0]?.headers ?? [], 'Session-Expires'), '2000;refresher=uac');
   });
 
   it('the record survives a JSON round trip through the store (another instance continues the call)', async () => {

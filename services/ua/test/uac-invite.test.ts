@@ -179,6 +179,65 @@ describe('uac: outbound INVITE (RFC 3261 §13.2)', () => {
     assert.ok(t.cancelTimers.includes('ring-timeout'));
   });
 
+  it('Max-Forwards: the config\'s default (70), or the one asked for (a bridge leg: the inbound INVITE\'s minus one), in every attempt and the CANCEL', () => {
+    assert.equal(header(start().invite.headers, 'Max-Forwards'), '70');
+    const c = start({ maxForwards: 12, credentials: { username: 'alice', password: 'secret' } });
+    assert.equal(header(c.invite.headers, 'Max-Forwards'), '12');
+    const retry = feed(c, c.invite, 407, { tag: 'px', lines: ['Proxy-Authenticate: Digest realm="x", nonce="n"'] });
+    const second = retry.requests[0];
+    assert.equal(second?.method, 'INVITE');
+    assert.equal(header(second.headers, 'Max-Forwards'), '12');
+    feed(c, second, 180, { tag: 'b1' });
+    const hangup = handleUacCommand(config, c.record, { action: 'hangup' }, c.clock.now);
+    assert.ok(hangup.ok);
+    assert.equal(hangup.transition.requests[0]?.method, 'CANCEL');
+    assert.equal(header(hangup.transition.requests[0]?.headers ?? [], 'Max-Forwards'), '12');
+    for (const bad of [0, 256, 1.5]) assert.throws(() => start({ maxForwards: bad }), UacError, String(bad));
+  });
+
+  it('RFC 4028 §7.3: a 422 → the INVITE once more with Session-Expires and Min-SE raised to the 422\'s Min-SE (CSeq + 1); a second 422 fails the call', () => {
+    const timed: UacConfig = { ...config, sessionExpires: 1800, minSE: 90 };
+    const clock = new FakeClock();
+    const random = seededRandom('uac-422');
+    const begin = (call: string): UacTransition =>
+      startOutboundCall(timed, { call, from: 'sip:alice@127.0.0.1', to: 'sip:bob@127.0.0.2', requestUri: 'sip:bob@127.0.0.2', sdp: OFFER, localContact: 'sip:ua@127.0.0.1:5060', now: clock.now, random });
+    const started = begin('c-422');
+    const first = started.requests[0];
+    assert.ok(first);
+    assert.equal(header(first.headers, 'Session-Expires'), '1800');
+    assert.equal(header(first.headers, 'Min-SE'), '90');
+    const ctx = { now: clock.now, random };
+    const t = handleUacResponse(timed, started.record, reply(first, 422, { tag: 'u1', reason: 'Session Interval Too Small', lines: ['Min-SE: 3600'] }), ctx);
+    assert.deepEqual(t.events, []);
+    const second = t.requests[0];
+    assert.equal(second?.method, 'INVITE');
+    assert.equal(header(second.headers, 'CSeq'), '2 INVITE');
+    assert.equal(header(second.headers, 'Call-ID'), header(first.headers, 'Call-ID'));
+    assert.equal(header(second.headers, 'From'), header(first.headers, 'From'));
+    assert.equal(header(second.headers, 'Session-Expires'), '3600');
+    assert.equal(header(second.headers, 'Min-SE'), '3600');
+    assert.equal(second.body?.content, OFFER);
+    assert.equal(t.record.phase, 'calling');
+    const again = handleUacResponse(timed, t.record, reply(second, 422, { tag: 'u1', reason: 'Session Interval Too Small', lines: ['Min-SE: 7200'] }), ctx);
+    assert.deepEqual(again.requests, []);
+    assert.equal(again.events[0]?.event, 'failed');
+    assert.equal(again.events[0]?.status, 422);
+    // No usable Min-SE, or none above ours: the 422 fails the call at once.
+    for (const lines of [[], ['Min-SE: 1800'], ['Min-SE: 90000']]) {
+      const fresh = begin('c-x');
+      const inv = fresh.requests[0];
+      assert.ok(inv);
+      const r = handleUacResponse(timed, fresh.record, reply(inv, 422, { tag: 'u1', lines }), ctx);
+      assert.deepEqual(r.requests, [], lines.join());
+      assert.equal(r.record.phase, 'ended');
+    }
+    // Without a session timer of ours there is nothing to raise.
+    const c = start();
+    const r = feed(c, c.invite, 422, { tag: 'u1', lines: ['Min-SE: 3600'] });
+    assert.deepEqual(r.requests, []);
+    assert.equal(c.record.phase, 'ended');
+  });
+
   it('forking: a 2xx from a second To tag is ACKed and BYEd, without an event; its retransmission is ACKed again', () => {
     const c = start();
     feed(c, c.invite, 200, { tag: 'b1', body: ANSWER, lines: ['Contact: <sip:bob@127.0.0.2:5070>'] });

@@ -110,6 +110,11 @@ export function handleCommand(config: DialogConfig, record: DialogRecord, comman
       const range = command.action === 'reject' ? [300, 699] : [300, 399];
       if (!Number.isInteger(status) || status < (range[0] ?? 0) || status > (range[1] ?? 0)) return fail('INVALID', `status ${status} out of range`);
       if (phase === 'ended' && (record.invite.finalStatus ?? 0) >= 300) return fail('CONFLICT', 'the call is already rejected');
+      const incoming = record.incoming;
+      if (command.action === 'reject' && (phase === 'answered' || phase === 'confirmed') && incoming !== undefined && !incoming.answered) {
+        // The call is up: `reject` refuses the peer's pending re-INVITE/UPDATE offer instead (§14.2).
+        return rejectIncoming(out, status, command.reason, command.headers, now);
+      }
       if (phase !== 'offered' && phase !== 'early') return fail('BAD_STATE', `cannot ${command.action} a call that is ${phase}`);
       let headers: Header[];
       if (command.action === 'reject') {
@@ -236,6 +241,22 @@ function answerIncoming(out: Out, sdp: string, now: number): CommandOutcome {
   return { ok: true, transition: out.done(), status: 200 };
 }
 
+/**
+ * Refuses the peer's pending re-INVITE/UPDATE offer (§14.2): the session stays as it was (remote
+ * SDP unchanged), the call stays up. The transport's INVITE server transaction takes the ACK.
+ */
+function rejectIncoming(out: Out, status: number, reason: string | undefined, headers: Readonly<Record<string, string>> | undefined, now: number): CommandOutcome {
+  const record = out.rec;
+  const incoming = record.incoming;
+  if (incoming === undefined) return fail('BAD_STATE', 'no offer to reject');
+  if (status < 400) return fail('INVALID', `an offer is refused with 400-699, not ${status}`);
+  const extra = extraHeaders(headers);
+  if (typeof extra === 'string') return fail('INVALID', extra);
+  out.respond({ to: 'txn', txn: incoming.txn }, buildResponse(incoming.request, status, { toTag: record.localTag, headers: extra, ...(reason === undefined ? {} : { reason }) }));
+  out.set({ incoming: undefined }, now);
+  return { ok: true, transition: out.done(), status };
+}
+
 /** Re-arms the session timer after a successful refresh (RFC 4028 §10). */
 export function armSessionTimer(out: Out, now: number): void {
   const timer = out.rec.timer;
@@ -244,22 +265,35 @@ export function armSessionTimer(out: Out, now: number): void {
   else out.arm('session-expire', expireAt(timer, now));
 }
 
-/** Session timer headers of a re-INVITE/UPDATE we send (RFC 4028 §7.4); kept for its glare retry. */
-export function offerHeaders(record: DialogRecord): Header[] {
-  return record.timer === undefined ? [] : [['Session-Expires', sessionExpiresForRequest(record.timer)], ['Supported', 'timer']];
+/**
+ * Session timer headers of a re-INVITE/UPDATE we send (RFC 4028 §7.4); kept for its glare retry.
+ * `minSE`: the Min-SE of a 422 the request answers (§7.3).
+ */
+export function offerHeaders(record: DialogRecord, minSE?: number): Header[] {
+  if (record.timer === undefined) return [];
+  const headers: Header[] = [['Session-Expires', sessionExpiresForRequest(record.timer)], ['Supported', 'timer']];
+  if (minSE !== undefined) headers.push(['Min-SE', String(minSE)]);
+  return headers;
 }
 
-/** Sends a re-INVITE or UPDATE offer. */
+/**
+ * Sends a re-INVITE or UPDATE offer. The local SDP stays the one last agreed until the offer's
+ * 2xx: a refused offer changes nothing (§14.1).
+ */
 export function sendOffer(out: Out, method: 'INVITE' | 'UPDATE', sdp: string | undefined, refresh: boolean, now: number): void {
   const record = out.rec;
   const cseq = record.localCseq + 1;
   const headers = offerHeaders(record);
-  out.set({ localCseq: cseq, outgoing: { method, cseq, sdp, refresh, retryPending: false }, ...(sdp === undefined ? {} : { localSdp: sdp }) }, now);
+  out.set({ localCseq: cseq, outgoing: { method, cseq, sdp, refresh, retryPending: false } }, now);
   out.requests.push(inDialogRequest(out.rec, method, cseq, { headers, ...(sdp === undefined ? {} : { body: { contentType: 'application/sdp', content: sdp } }) }));
 }
 
-/** Sends BYE and ends the call. */
+/** Sends BYE and ends the call; a re-INVITE/UPDATE of the peer still waiting for our answer gets 487 (§15.1.2). */
 export function sendBye(out: Out, cause: string, reason: string | undefined, now: number): void {
+  const incoming = out.rec.incoming;
+  if (incoming !== undefined && !incoming.answered) {
+    out.respond({ to: 'txn', txn: incoming.txn }, buildResponse(incoming.request, 487, { toTag: out.rec.localTag }));
+  }
   const cseq = out.rec.localCseq + 1;
   out.set({ localCseq: cseq }, now);
   out.requests.push(inDialogRequest(out.rec, 'BYE', cseq, { headers: [reasonHeader(cause, reason)] }));

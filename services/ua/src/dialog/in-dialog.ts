@@ -9,13 +9,13 @@ import { snapshotRequest } from '../response.js';
 import { bodyText } from '../sip-view.js';
 import type { RequestView, ResponseView } from '../sip-view.js';
 import { allowHeader, inDialogRequest, Out, requestResponse } from './builders.js';
-import { armSessionTimer, NO_SDP_ANSWER_CAUSE, sendAnswer, sendBye, sendProvisional } from './commands.js';
+import { armSessionTimer, NO_SDP_ANSWER_CAUSE, offerHeaders, sendAnswer, sendBye, sendProvisional } from './commands.js';
 import { parseDtmf } from './dtmf.js';
-import { refreshRetryAt, sessionTimerHeaders } from './session-timer.js';
+import { minSEOf, refreshRetryAt, sessionTimerHeaders } from './session-timer.js';
 import { endCall } from './end-call.js';
 import { onNotify, onNotifyResponse, onRefer, onReferResponse } from './transfer.js';
 import { hasSdp } from './uas-invite.js';
-import type { DialogConfig, DialogRecord, Transition } from './types.js';
+import type { DialogConfig, DialogRecord, OutgoingOffer, Transition } from './types.js';
 
 export interface InDialogInput {
   readonly request: RequestView;
@@ -220,7 +220,16 @@ export function handleResponse(config: DialogConfig, record: DialogRecord, respo
       if (method === 'INVITE') out.requests.push(inDialogRequest(record, 'ACK', outgoing.cseq));
       const sdp = hasSdp(response.contentType, response.body) ? bodyText(response.body) : undefined;
       const contact = response.contacts[0];
-      out.set({ outgoing: undefined, ...(sdp === undefined ? {} : { remoteSdp: sdp }), ...(contact === undefined ? {} : { remoteTarget: contact.uri.raw }) }, now);
+      out.set(
+        {
+          outgoing: undefined,
+          // Answered: our offer is the session now (a refresh offers the session it had).
+          ...(outgoing.sdp === undefined ? {} : { localSdp: outgoing.sdp }),
+          ...(sdp === undefined ? {} : { remoteSdp: sdp }),
+          ...(contact === undefined ? {} : { remoteTarget: contact.uri.raw }),
+        },
+        now,
+      );
       if (!outgoing.refresh || sdp !== record.remoteSdp) out.events.push({ event: 'updated', ...(sdp === undefined ? {} : { sdp }), status });
       armSessionTimer(out, now);
       return out.done();
@@ -235,6 +244,7 @@ export function handleResponse(config: DialogConfig, record: DialogRecord, respo
       sendBye(out, 'RECOVERY_ON_TIMER_EXPIRE', `${status} to ${method}`, now);
       return out.done();
     }
+    if (status === 422 && retryWithMinSE(out, outgoing, response, now)) return out.done();
     out.set({ outgoing: undefined }, now);
     if (outgoing.refresh) {
       // RFC 4028 §10: the session was not refreshed; try again before it expires. The refresh
@@ -242,7 +252,7 @@ export function handleResponse(config: DialogConfig, record: DialogRecord, respo
       if (record.timer !== undefined) out.arm('session-refresh', refreshRetryAt(record.timer, now));
       return out.done();
     }
-    out.events.push({ event: 'failed', status, reason: response.reason });
+    out.events.push({ event: 'failed', status, reason: response.reason, offerFailed: true });
     return out.done();
   }
   if (method === 'NOTIFY') {
@@ -256,4 +266,25 @@ export function handleResponse(config: DialogConfig, record: DialogRecord, respo
     endCall(out, now, 'RECOVERY_ON_TIMER_EXPIRE', 'ended', status, response.reason);
   }
   return out.done();
+}
+
+/**
+ * RFC 4028 §6, §7.3: a 422 names the smallest interval the peer takes in Min-SE; the offer goes
+ * again (new CSeq, same SDP) with the session interval raised to it and that Min-SE, once per
+ * offer. False when there is nothing to retry (no session timer, no usable Min-SE, already
+ * retried): the 422 is then a refusal like any other.
+ */
+function retryWithMinSE(out: Out, outgoing: OutgoingOffer, response: ResponseView, now: number): boolean {
+  const timer = out.rec.timer;
+  const minSE = minSEOf(response);
+  if (timer === undefined || outgoing.minSERetried === true || minSE === undefined || minSE <= timer.interval) return false;
+  const cseq = out.rec.localCseq + 1;
+  out.set({ localCseq: cseq, timer: { ...timer, interval: minSE }, outgoing: { ...outgoing, cseq, retryPending: false, minSERetried: true } }, now);
+  out.requests.push(
+    inDialogRequest(out.rec, outgoing.method, cseq, {
+      headers: offerHeaders(out.rec, minSE),
+      ...(outgoing.sdp === undefined ? {} : { body: { contentType: 'application/sdp', content: outgoing.sdp } }),
+    }),
+  );
+  return true;
 }

@@ -2,7 +2,7 @@
  * Session timers (RFC 4028) for a UAS: negotiation of the interval and refresher from the INVITE,
  * and when to refresh or give up.
  */
-import type { RequestView, Header } from '../sip-view.js';
+import type { RequestView, Header, ResponseView } from '../sip-view.js';
 import type { SessionTimer } from './types.js';
 
 export type TimerNegotiation =
@@ -77,4 +77,21 @@ export function refreshRetryAt(timer: SessionTimer, now: number): number {
 /** When the non-refresher gives up: interval minus min(32 s, interval / 3) (§10). */
 export function expireAt(timer: SessionTimer, now: number): number {
   return now + (timer.interval - Math.min(32, Math.floor(timer.interval / 3))) * 1000;
+}
+
+/** Largest Min-SE of a 422 we act on, seconds (as SIPNATS_MIN_SE: a day). */
+export const MAX_MIN_SE = 86_400;
+
+/**
+ * The Min-SE of a 422 (RFC 4028 §6: it must carry one), when it is a usable interval: at least
+ * 90 s (§5) and at most MAX_MIN_SE. A malformed header is no Min-SE.
+ */
+export function minSEOf(response: Pick<ResponseView, 'minSE'>): number | undefined {
+  let v: number | undefined;
+  try {
+    v = response.minSE;
+  } catch {
+    return undefined;
+  }
+  return v !== undefined && Number.isInteger(v) && v >= 90 && v <= MAX_MIN_SE ? v : undefined;
 }

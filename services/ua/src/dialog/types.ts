@@ -73,6 +73,8 @@ export interface OutgoingOffer {
   readonly refresh: boolean;
   /** Set after a 491: we wait for the glare-retry timer. */
   readonly retryPending: boolean;
+  /** A 422 was answered by sending the offer again with the interval it asked for (RFC 4028 §7.3): once. */
+  readonly minSERetried?: boolean;
 }
 
 /** A REFER we sent (blind transfer, RFC 3515) and its implicit subscription. */
@@ -126,6 +128,7 @@ export interface DialogRecord {
     readonly finalStatus: number | undefined;
   };
   readonly reliable: ReliableState;
+  /** The session last agreed on, each side's SDP (an offer of ours in flight is in `outgoing` until its 2xx). */
   readonly localSdp: string | undefined;
   readonly remoteSdp: string | undefined;
   /** The 2xx to the initial INVITE, kept for retransmission until the ACK (§13.3.1.4). */
@@ -172,6 +175,11 @@ export interface DialogEvent {
   readonly referTo?: string;
   /** Referred-By of the peer's REFER. */
   readonly referredBy?: string;
+  /**
+   * Internal, never published: this `failed` is the refusal of our re-INVITE/UPDATE offer (the
+   * call goes on with the session it had, §14.1), not the end of the call.
+   */
+  readonly offerFailed?: boolean;
 }
 
 export type TimerName =

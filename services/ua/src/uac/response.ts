@@ -6,6 +6,7 @@
  * - 401/407: one retry with credentials per challenge set (status and realm); a second challenge
  *   for the same set fails the call unless it is `stale=true` (once), so a wrong password never
  *   loops (§22.2, RFC 7616 §3.3).
+ * - 422: once more with Session-Expires and Min-SE raised to the 422's Min-SE (RFC 4028 §7.3).
  * - 503 (and, through `handleUacLocalFinal`, a transport timeout) before any provisional: the next
  *   RFC 3263 target, with the failed one reported for the blacklist (RFC 3263 §4.3).
  * - Other 3xx–6xx: `failed` (the transport's transaction layer ACKs non-2xx, §17.1.1.3).
@@ -17,9 +18,10 @@
  */
 import { reasonHeader } from '../dialog/commands.js';
 import { handleResponse } from '../dialog/in-dialog.js';
+import { minSEOf } from '../dialog/session-timer.js';
 import type { SessionTimer } from '../dialog/types.js';
 import type { RandomSource } from '../ports.js';
-import type { AuthValueView, ResponseView, SessionExpiresView } from '../sip-view.js';
+import type { AuthValueView, Header, ResponseView, SessionExpiresView } from '../sip-view.js';
 import { bodyText } from '../sip-view.js';
 import { confirmLeg, currentTarget, endSession, inviteTxnRef, legRequest, UacOut } from './builders.js';
 import type { LegInfo } from './builders.js';
@@ -186,6 +188,7 @@ function onFailure(out: UacOut, response: UacResponseView, ctx: UacStepContext):
     onChallenge(out, status, status === 401 ? response.wwwAuthenticate : response.proxyAuthenticate, ctx, response.reason);
     return;
   }
+  if (status === 422 && retryWithMinSE(out, response, now)) return;
   if (status === 503) {
     const target = currentTarget(record);
     if (target !== undefined) out.failedTarget = target;
@@ -195,6 +198,35 @@ function onFailure(out: UacOut, response: UacResponseView, ctx: UacStepContext):
     }
   }
   endSession(out, now, causeOf(status), 'failed', status, response.reason);
+}
+
+/**
+ * RFC 4028 §6, §7.3: a 422 to our INVITE names the smallest session interval the peer (or a
+ * proxy) takes in Min-SE; the INVITE goes again with Session-Expires and Min-SE raised to it,
+ * once. False (the 422 fails the call) without a session timer, a usable Min-SE above ours, or
+ * when it was retried already.
+ */
+function retryWithMinSE(out: UacOut, response: UacResponseView, now: number): boolean {
+  const record = out.record;
+  const minSE = minSEOf(response);
+  const asked = sessionExpiresOf(record.invite.headers);
+  if (record.invite.minSERetried === true || asked === undefined || minSE === undefined || minSE <= asked) return false;
+  const headers = record.invite.headers.map(([name, value]): Header => {
+    const n = name.toLowerCase();
+    if (n === 'session-expires') return [name, String(minSE)];
+    if (n === 'min-se') return [name, String(minSE)];
+    return [name, value];
+  });
+  out.set({ invite: { ...record.invite, headers, minSERetried: true } }, now);
+  newAttempt(out, now, {});
+  return true;
+}
+
+/** The interval of our INVITE's Session-Expires (we write it as a bare number). */
+function sessionExpiresOf(headers: readonly Header[]): number | undefined {
+  const value = headers.find(([n]) => n.toLowerCase() === 'session-expires')?.[1];
+  const n = value === undefined ? Number.NaN : Number.parseInt(value, 10);
+  return Number.isInteger(n) ? n : undefined;
 }
 
 function onChallenge(out: UacOut, status: 401 | 407, challenges: readonly AuthValueView[], ctx: UacStepContext, reasonPhrase: string): void {

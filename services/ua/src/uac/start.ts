@@ -10,7 +10,7 @@ import { randomToken } from '../ports.js';
 import type { Header } from '../sip-view.js';
 import { inviteRequest, UacOut } from './builders.js';
 import { UacError, UacErrorCode } from './errors.js';
-import { UAC_VERSION } from './types.js';
+import { DEFAULT_MAX_FORWARDS, UAC_VERSION } from './types.js';
 import type { UacConfig, UacCredentials, UacRecord, UacTarget, UacTransition } from './types.js';
 
 export interface OutboundCall {
@@ -38,6 +38,8 @@ export interface OutboundCall {
   readonly credentials?: UacCredentials;
   /** Ring timeout, ms: CANCEL when no final response by then. */
   readonly timeoutMs?: number;
+  /** Max-Forwards of the INVITE, 1..255 (default: the config's): a bridge leg's is the inbound INVITE's minus one. */
+  readonly maxForwards?: number;
   /** Our Contact URI (the transport's advertised address). */
   readonly localContact: string;
   readonly now: number;
@@ -100,6 +102,8 @@ export function startOutboundCall(config: UacConfig, input: OutboundCall): UacTr
   if (input.sdp !== undefined && (typeof input.sdp !== 'string' || input.sdp === '' || input.sdp.includes('\0'))) throw invalid('the SDP offer is empty or holds a NUL');
   const timeoutMs = input.timeoutMs ?? config.ringTimeoutMs ?? 60_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw invalid(`timeoutMs ${timeoutMs} is not a positive integer`);
+  const maxForwards = input.maxForwards ?? config.maxForwards ?? DEFAULT_MAX_FORWARDS;
+  if (!Number.isInteger(maxForwards) || maxForwards < 1 || maxForwards > 255) throw invalid(`maxForwards ${maxForwards} is not in 1..255`);
   const targets = input.targets ?? [];
   for (const t of targets) {
     if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535 || t.host === '') throw invalid(`bad target ${t.host}:${t.port}`);
@@ -112,7 +116,7 @@ export function startOutboundCall(config: UacConfig, input: OutboundCall): UacTr
     ['From', localUri],
     ['To', to],
     ['Call-ID', callId],
-    ['Max-Forwards', String(config.maxForwards ?? 70)],
+    ['Max-Forwards', String(maxForwards)],
     ...(input.route ?? []).map((r): Header => ['Route', r.trim()]),
     ['Contact', `<${input.localContact}>`],
     ['Allow', (config.allow ?? DEFAULT_ALLOW).join(', ')],

@@ -102,6 +102,8 @@ export interface UacRecord {
     /** Headers of the INVITE without CSeq and credentials (rebuilt per attempt). */
     readonly headers: readonly Header[];
     readonly sdp: string | undefined;
+    /** A 422 was answered by raising Session-Expires to its Min-SE (RFC 4028 §7.3): once per call. */
+    readonly minSERetried?: boolean;
   };
   readonly credentials: UacCredentials | undefined;
   /** Credentials headers sent with the current INVITE, keyed by `<status>:<realm>`. */
@@ -179,9 +181,12 @@ export interface UacTransition {
 export interface UacConfig extends DialogConfig {
   /** Ring timeout when the originate command gives none, ms (default 60 000). */
   readonly ringTimeoutMs?: number;
-  /** Max-Forwards of new requests (default 70). */
+  /** Max-Forwards of new requests (default DEFAULT_MAX_FORWARDS); a bridge leg's is the inbound INVITE's minus one. */
   readonly maxForwards?: number;
 }
+
+/** Max-Forwards of the requests we start (RFC 3261 §8.1.1.6). */
+export const DEFAULT_MAX_FORWARDS = 70;
 
 /** Early dialogs and extra 2xx legs kept per call at most (bounded: forks come from the network). */
 export const MAX_EARLY_DIALOGS = 16;
