@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { bridgeCallHeader, bridgeStatus, withoutTag } from '../src/handlers/bridge.js';
+import { refusalStatus } from '../src/handlers/bridge-refusal.js';
+import { legMaxForwards } from '../src/handlers/bridge-hops.js';
+import { isCallsValue } from '../src/store/call-store.js';
 
 describe('bridge helpers', () => {
   it('withoutTag keeps the display name and URI, drops the tag and other header parameters', () => {
@@ -33,5 +36,31 @@ describe('bridge helpers', () => {
     assert.equal(bridgeStatus([430, 404]), 404);
     assert.equal(bridgeStatus([430, 486]), 486);
     assert.equal(bridgeStatus([430, 408, 487]), 480);
+  });
+
+  it('legMaxForwards: the inbound Max-Forwards minus one, at most 70; 70 for an entry without one (stored before the field)', () => {
+    assert.equal(legMaxForwards(70), 69);
+    assert.equal(legMaxForwards(10), 9);
+    assert.equal(legMaxForwards(1), 0);
+    assert.equal(legMaxForwards(255), 70);
+    assert.equal(legMaxForwards(undefined), 70);
+  });
+
+  it('refusalStatus: a relayed offer refused with a final status about the callee reaches its sender as it is; hop-only ones as 488', () => {
+    for (const s of [403, 415, 488, 500, 503, 603, 606]) assert.equal(refusalStatus(s), s);
+    for (const s of [401, 407, 408, 420, 421, 422, 423, 481, 482, 483, 491, 302, 200, 0, 700, 488.5]) assert.equal(refusalStatus(s), 488, String(s));
+  });
+
+  it('call entries: maxForwards is optional (entries written before it stay valid) and, when present, 0..255', () => {
+    const entry = {
+      v: 1,
+      dialog: { v: 1, call: 'c1' },
+      flow: { instance: 't1', transport: 'udp', local: '127.0.0.1:5060', remote: '127.0.0.1:5070', id: 'f' },
+      timers: {},
+    };
+    assert.equal(isCallsValue(entry), true);
+    assert.equal(isCallsValue({ ...entry, maxForwards: 70 }), true);
+    assert.equal(isCallsValue({ ...entry, maxForwards: 0 }), true);
+    for (const bad of [-1, 256, 1.5, '70', null]) assert.equal(isCallsValue({ ...entry, maxForwards: bad }), false, String(bad));
   });
 });

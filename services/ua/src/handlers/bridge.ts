@@ -6,7 +6,10 @@
  * registered AoR is called directly. The inbound offer SDP goes to every leg. Each leg's INVITE
  * carries `X-Sipnats-Call` with the leg's own id, or with the inbound call's id when the command's
  * headers ask for exactly that (`"X-Sipnats-Call": <call>`; any other value is refused): that is how
- * a sipnats-aware callee such as mod_sipnats ties its channel to the call it was offered.
+ * a sipnats-aware callee such as mod_sipnats ties its channel to the call it was offered. Each leg's
+ * INVITE has the inbound INVITE's Max-Forwards minus one (at most the configured default), as a
+ * proxy's would (RFC 3261 §16.6 step 3): when that is 0 the caller gets 483 Too Many Hops instead,
+ * so a route or target that leads back to sipnats ends after a bounded number of hops.
  *
  * Reactions run on the instance whose write produced the event (so once), as commands on the other
  * side, each with its own CAS step:
@@ -19,9 +22,10 @@
  * - leg `ended` → the inbound call is hung up; inbound `cancelled`/`ended`/`failed` → every leg is;
  * - INFO (`info`, `dtmf`) on either side → INFO on the other;
  * - a peer's re-INVITE/UPDATE offer (`updated` without status) → re-INVITE with that SDP on the
- *   other side; its answer (`updated` with status) answers the pending offer; when the other side
- *   cannot take it (no connected leg, an offer of its own in progress) the offer is accepted with
- *   the current SDP.
+ *   other side; its answer (`updated` with status) answers the pending offer, its refusal (a
+ *   non-2xx: `failed` of the offer) refuses it with that status (§14.2; bridge-refusal.ts); when
+ *   the other side cannot take it (no connected leg, an offer of its own in progress) the offer is
+ *   accepted with the current SDP.
  *
  * Late offer (an inbound INVITE without SDP, RFC 3261 §13.2.1): the legs' INVITEs carry no SDP
  * either; the answering leg's 2xx offer goes to the caller in our 200, and that leg's ACK waits
@@ -41,6 +45,8 @@ import { locate } from '../registrar/location.js';
 import type { BridgeState } from '../store/call-store.js';
 import type { UacEvent } from '../uac/types.js';
 import { runStep } from './call-runner.js';
+import { legMaxForwards, tooManyHops } from './bridge-hops.js';
+import { refusePendingOffer } from './bridge-refusal.js';
 import type { BridgeSource, UaContext } from './context.js';
 import { acceptPendingOffer, responseFeeder } from './in-dialog.js';
 import { startLeg, type LegInput, type UacOutcome } from './outbound-call.js';
@@ -126,6 +132,8 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
     return { ok: false, code: REPLY_CODE.BAD_STATE, error: `only an inbound call that is not answered can be bridged (${inbound.role}, ${inbound.phase})` };
   }
   if (stored.value.bridge !== undefined) return { ok: false, code: REPLY_CODE.CONFLICT, error: 'the call is already bridged' };
+  const maxForwards = legMaxForwards(stored.value.maxForwards);
+  if (maxForwards < 1) return tooManyHops(ctx, cmd.call);
   const sdp = inbound.remoteSdp;
   let to: string;
   let from: string;
@@ -163,6 +171,7 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
         ...(Object.keys(headers).length === 0 ? {} : { headers }),
         ...(callHeader.value === undefined ? {} : { callHeader: callHeader.value }),
         ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }),
+        maxForwards,
         ...(t.route.length === 0 ? {} : { route: t.route.map((r) => (r.trim().startsWith('<') ? r.trim() : `<${r.trim()}>`)) }),
         ...(t.pin === undefined ? {} : { pin: t.pin }),
         ...(t.credentials === undefined ? {} : { credentials: t.credentials }),
@@ -267,6 +276,12 @@ export function relayedInfo(ev: UacEvent): { readonly action: 'info'; readonly c
 export function reactToBridgeEvents(ctx: UaContext, source: BridgeSource, events: readonly UacEvent[]): void {
   for (const ev of events) {
     const info = relayedInfo(ev);
+    if (ev.event === 'failed' && ev.offerFailed === true) {
+      // The other side refused the offer relayed to it (the call goes on): so is its sender (§14.2).
+      const status = ev.status ?? 500;
+      quietly(ctx, 'relay refusal', peerOf(ctx, source).then((peer) => (peer === undefined ? undefined : refusePendingOffer(ctx, peer, status))));
+      continue;
+    }
     if (ev.event === 'updated' && ev.sdp !== undefined) {
       // No status: the peer's re-INVITE/UPDATE offer; with a status: the answer to the one we relayed.
       const sdp = ev.sdp;

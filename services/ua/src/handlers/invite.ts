@@ -59,6 +59,8 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
     }
   }
   const headers = xHeaders(req.headers());
+  // Read (and checked: 0 got 483) by checkRequest before the INVITE got here.
+  const maxForwards = req.maxForwards;
   const entry: CallEntry = {
     v: CALL_ENTRY_VERSION,
     dialog: record,
@@ -66,6 +68,7 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
     inviteInstance: origin.instance,
     peerInstance: origin.instance,
     ...(headers === undefined ? {} : { headers }),
+    ...(maxForwards === undefined ? {} : { maxForwards }),
     timers: {},
   };
   const created = await createCall(ctx, entry, t, { origin, method: 'INVITE' });

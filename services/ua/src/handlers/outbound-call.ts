@@ -99,6 +99,8 @@ export interface LegInput {
   readonly bridgeOf?: string;
   /** The registered binding the leg calls (removed when the leg gets 430 Flow Failed). */
   readonly binding?: BindingRef;
+  /** Max-Forwards of the INVITE (a bridge leg: the inbound INVITE's minus one); default the config's. */
+  readonly maxForwards?: number;
 }
 
 export async function startLeg(ctx: UaContext, input: LegInput): Promise<UacOutcome> {
@@ -123,6 +125,7 @@ export async function startLeg(ctx: UaContext, input: LegInput): Promise<UacOutc
       ...(input.callHeader === undefined ? {} : { callHeader: input.callHeader }),
       ...(input.credentials === undefined ? {} : { credentials: input.credentials }),
       ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
+      ...(input.maxForwards === undefined ? {} : { maxForwards: input.maxForwards }),
       ...(input.route === undefined ? {} : { route: input.route }),
       ...(targets.length === 0 ? {} : { targets }),
       localContact: UAC_OWN_CONTACT,

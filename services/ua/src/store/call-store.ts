@@ -37,6 +37,11 @@ export interface CallEntry {
   readonly peerInstance: string;
   /** Custom X- headers of the INVITE, repeated in every event of the call. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Max-Forwards of the inbound INVITE (0..255): a bridge starts its legs one lower, so a routing
+   * loop ends. Absent in entries written before it existed, or when the INVITE had none.
+   */
+  readonly maxForwards?: number;
   /** Inbound call bridged (B2BUA): its outbound legs and the final statuses of those that failed. */
   readonly bridge?: BridgeState;
   /** Outbound leg of a bridge: the inbound call it belongs to. */
@@ -77,8 +82,10 @@ export function isCallsValue(value: unknown): value is CallsValue {
   if (typeof v['call'] === 'string' && v['v'] === undefined) return true;
   if (typeof v['at'] === 'number' && v['v'] === undefined) return true;
   const d = v['dialog'] as Record<string, unknown> | undefined;
+  const mf = v['maxForwards'];
   return (
     v['v'] === CALL_ENTRY_VERSION &&
+    (mf === undefined || (typeof mf === 'number' && Number.isInteger(mf) && mf >= 0 && mf <= 255)) &&
     typeof d === 'object' &&
     d !== null &&
     d['v'] === DIALOG_VERSION &&
