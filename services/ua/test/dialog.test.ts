@@ -400,10 +400,11 @@ describe('dialog: in-dialog requests', () => {
     const again = handleTimer(config, rec(t), 'session-refresh', sent + 50 + 434_000);
     assert.equal(again.requests[0]?.method, 'INVITE');
     assert.equal(header(again.requests[0]?.headers ?? [], 'CSeq'), '2 INVITE');
-    // A controller's own re-INVITE that fails is still reported, and arms nothing.
+    // A controller's own re-INVITE that fails is still reported (an `updated` with the refusal's
+    // status: the call goes on, so not `failed`), and arms nothing.
     const mine = cmd(r, { action: 'update', sdp: NEW_OFFER });
     const failed = handleResponse(config, rec(mine), refused, T0 + 100);
-    assert.deepEqual(failed.events, [{ event: 'failed', status: 500, reason: 'Server Internal Error', offerFailed: true }]);
+    assert.deepEqual(failed.events, [{ event: 'updated', status: 500, reason: 'Server Internal Error', offerFailed: true }]);
     assert.deepEqual(failed.timers, []);
   });
 
@@ -447,7 +448,7 @@ describe('dialog: in-dialog requests', () => {
     assert.equal(rec(refused).remoteSdp, OFFER);
     assert.equal(rec(refused).outgoing, undefined);
     assert.equal(rec(refused).phase, 'confirmed');
-    assert.deepEqual(refused.events, [{ event: 'failed', status: 488, reason: 'Not Acceptable Here', offerFailed: true }]);
+    assert.deepEqual(refused.events, [{ event: 'updated', status: 488, reason: 'Not Acceptable Here', offerFailed: true }]);
     // A session refresh now offers the session that holds, not the refused one.
     const refresh = handleTimer(config, rec(refused), 'session-refresh', T0 + 900_000);
     assert.equal(refresh.requests[0]?.body?.content, ANSWER);

@@ -28,7 +28,7 @@ export const CallEvent = Type.Object(
     v: version(),
     event: literals(
       CALL_EVENTS,
-      'offer: new inbound INVITE waiting for a controller; progress: 18x without SDP (outbound); ringing: 180; early: 18x with SDP; answered: 2xx sent/received; confirmed: ACK received (outbound late offer: ACK sent with the answer); updated: re-INVITE/UPDATE changed the session; dtmf; info: INFO received; cancelled: caller cancelled; ended: BYE; failed: final non-2xx or timeout; transferred: blind transfer (REFER) progress, see `cause`.',
+      'offer: new inbound INVITE waiting for a controller; progress: 18x without SDP (outbound); ringing: 180; early: 18x with SDP; answered: 2xx sent/received; confirmed: ACK received (outbound late offer: ACK sent with the answer); updated: re-INVITE/UPDATE changed the session (with a status ≥ 300: our offer was refused and the session stays as it was); dtmf; info: INFO received; cancelled: caller cancelled; ended: BYE; failed: the call failed (final non-2xx to its INVITE, or timeout); transferred: blind transfer (REFER) progress, see `cause`.',
     ),
     call: Type.String({ minLength: 1, maxLength: LIMITS.token, description: 'sipnats call id (stable for the life of the call; use it in commands).' }),
     dialog: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.id, description: 'Dialog id once a dialog exists (Call-ID, local tag, remote tag).' })),

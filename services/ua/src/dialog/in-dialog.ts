@@ -252,7 +252,8 @@ export function handleResponse(config: DialogConfig, record: DialogRecord, respo
       if (record.timer !== undefined) out.arm('session-refresh', refreshRetryAt(record.timer, now));
       return out.done();
     }
-    out.events.push({ event: 'failed', status, reason: response.reason, offerFailed: true });
+    // The session stays as it was: not a failed call (controllers and mod_sipnats end calls on `failed`).
+    out.events.push({ event: 'updated', status, reason: response.reason, offerFailed: true });
     return out.done();
   }
   if (method === 'NOTIFY') {

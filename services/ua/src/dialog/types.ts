@@ -176,7 +176,7 @@ export interface DialogEvent {
   /** Referred-By of the peer's REFER. */
   readonly referredBy?: string;
   /**
-   * Internal, never published: this `failed` is the refusal of our re-INVITE/UPDATE offer (the
+   * Internal, never published: this `updated` with a status ≥ 300 is the refusal of our re-INVITE/UPDATE offer (the
    * call goes on with the session it had, §14.1), not the end of the call.
    */
   readonly offerFailed?: boolean;

@@ -276,7 +276,7 @@ export function relayedInfo(ev: UacEvent): { readonly action: 'info'; readonly c
 export function reactToBridgeEvents(ctx: UaContext, source: BridgeSource, events: readonly UacEvent[]): void {
   for (const ev of events) {
     const info = relayedInfo(ev);
-    if (ev.event === 'failed' && ev.offerFailed === true) {
+    if (ev.event === 'updated' && ev.offerFailed === true) {
       // The other side refused the offer relayed to it (the call goes on): so is its sender (§14.2).
       const status = ev.status ?? 500;
       quietly(ctx, 'relay refusal', peerOf(ctx, source).then((peer) => (peer === undefined ? undefined : refusePendingOffer(ctx, peer, status))));
