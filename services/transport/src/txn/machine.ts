@@ -4,6 +4,7 @@
  * drops it from its tables: "once the transaction is in the Terminated state, it MUST be
  * destroyed immediately", §17.1.1.2 and elsewhere).
  */
+import type { CompletingTxn } from './completed-table.js';
 import type { Clock, Flow, TerminationReason, TimerValues, TxnEvent, TxnSide } from './types.js';
 
 export interface MachineHost {
@@ -13,6 +14,14 @@ export interface MachineHost {
   send(bytes: Uint8Array, flow: Flow): void;
   emit(event: TxnEvent): void;
   terminated(txn: Machine, reason: TerminationReason): void;
+  /**
+   * A non-INVITE server transaction entered Completed over an unreliable flow, having sent
+   * `bytes`: the layer's completed table (completed-table.ts) takes over its duties until Timer J
+   * and the layer forgets the machine. Returns the ticket for `stillCompleted`.
+   */
+  handOverCompleted(txn: CompletingTxn & Machine, bytes: Uint8Array): number;
+  /** Whether the transaction handed over with `ticket` is still in Completed. */
+  stillCompleted(ticket: number): boolean;
 }
 
 /** Outcome of a response the TU hands to a server transaction. */

@@ -7,10 +7,16 @@
  * Trying and Proceeding have no RFC timer; after 64*T1 without a final response the client's
  * Timer F has fired, nobody waits any more, and the transaction is dropped (bounded memory when
  * the TU never answers).
+ *
+ * Completed over an unreliable flow lasts Timer J (64*T1) and only resends the final response;
+ * this machine hands that duty to the layer's completed table (completed-table.ts), which keeps
+ * the key, the response bytes and the flow, and the layer forgets the machine. Whoever still holds
+ * it as a handle sees `completed` until the table ends the transaction, then `terminated`, and a
+ * compact copy of the request (compact-request.ts).
  */
 import { transportError } from './errors.js';
 import { RespondOutcome, type Machine, type MachineHost } from './machine.js';
-import { compactRequest, ownedBytes } from './compact-request.js';
+import { compactRequest } from './compact-request.js';
 import { TimerSet } from './timers.js';
 import type { Flow, TxnRequest } from './types.js';
 import { TerminationReason, TxnSide } from './types.js';
@@ -26,6 +32,8 @@ export type NonInviteServerState = (typeof NonInviteServerState)[keyof typeof No
 export class NonInviteServerTxn implements Machine {
   readonly side = TxnSide.server;
   readonly id: string;
+  /** The number in `id` (the completed table's reference to the transaction). */
+  readonly number: number;
   readonly key: string;
   #request: TxnRequest;
   readonly flow: Flow;
@@ -33,10 +41,13 @@ export class NonInviteServerTxn implements Machine {
   readonly #timers: TimerSet;
   #state: NonInviteServerState = NonInviteServerState.trying;
   #lastResponse: Uint8Array | undefined;
+  /** Set once handed over to the completed table. */
+  #ticket: number | undefined;
 
-  constructor(host: MachineHost, id: string, key: string, request: TxnRequest, flow: Flow) {
+  constructor(host: MachineHost, id: string, number: number, key: string, request: TxnRequest, flow: Flow) {
     this.#host = host;
     this.id = id;
+    this.number = number;
     this.key = key;
     this.#request = request;
     this.flow = flow;
@@ -54,6 +65,9 @@ export class NonInviteServerTxn implements Machine {
   }
 
   get state(): NonInviteServerState {
+    if (this.#ticket !== undefined && this.#state === NonInviteServerState.completed && !this.#host.stillCompleted(this.#ticket)) {
+      return NonInviteServerState.terminated;
+    }
     return this.#state;
   }
 
@@ -65,19 +79,19 @@ export class NonInviteServerTxn implements Machine {
       case NonInviteServerState.trying:
       case NonInviteServerState.proceeding:
         if (!this.#send(bytes)) return RespondOutcome.transportError;
-        this.#lastResponse = bytes;
         if (status < 200) {
+          this.#lastResponse = bytes;
           this.#state = NonInviteServerState.proceeding;
+          return RespondOutcome.sent;
+        }
+        this.#state = NonInviteServerState.completed;
+        this.#timers.cancel('no-final');
+        this.#lastResponse = undefined;
+        if (this.flow.reliable) {
+          this.#terminate(TerminationReason.normal);
         } else {
-          this.#state = NonInviteServerState.completed;
-          this.#timers.cancel('no-final');
-          if (this.flow.reliable) {
-            this.#terminate(TerminationReason.normal);
-          } else {
-            this.#request = compactRequest(this.#request);
-            this.#lastResponse = ownedBytes(bytes);
-            this.#timers.arm('J', 64 * this.#host.timers.T1, () => this.#terminate(TerminationReason.normal));
-          }
+          this.#request = compactRequest(this.#request);
+          this.#ticket = this.#host.handOverCompleted(this, bytes); // Timer J and retransmissions: completed-table.ts
         }
         return RespondOutcome.sent;
       // §17.2.2: in Completed, any other final response from the TU is discarded.
@@ -95,9 +109,12 @@ export class NonInviteServerTxn implements Machine {
       case NonInviteServerState.trying:
       case NonInviteServerState.terminated:
         return;
-      // §17.2.2: Proceeding resends the last provisional, Completed the final response.
-      case NonInviteServerState.proceeding:
+      // §17.2.2: Completed resends the final response: the completed table does, this machine
+      // no longer receives anything.
       case NonInviteServerState.completed:
+        return;
+      // §17.2.2: Proceeding resends the last provisional.
+      case NonInviteServerState.proceeding:
         if (this.#lastResponse !== undefined && this.#send(this.#lastResponse)) {
           this.#host.emit({ type: 'retransmission', side: this.side, id: this.id, method: this.method, direction: 'out' });
         }

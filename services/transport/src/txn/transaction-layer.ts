@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AckWait, type AckWaitHost } from './ack-wait.js';
+import { CompletedTable, type CompletingTxn } from './completed-table.js';
 import { TxnError, TxnErrorCode } from './errors.js';
 import { InviteClientTxn } from './invite-client.js';
 import { AckOutcome, InviteServerTxn } from './invite-server.js';
@@ -64,8 +65,12 @@ export interface ClientTxnHandle {
 export type ReceiveRequestResult =
   /** A new server transaction: pass the request to the TU (100 Trying already sent if enabled). */
   | { readonly kind: 'new'; readonly txn: ServerTxnHandle }
-  /** A retransmission: absorbed, the last response (if any) was resent. Do not pass up. */
-  | { readonly kind: 'retransmission'; readonly txn: ServerTxnHandle }
+  /**
+   * A retransmission: absorbed, the last response (if any) was resent. Do not pass up. `txn` is
+   * undefined for a non-INVITE transaction in Completed over UDP (the layer keeps only its final
+   * response, completed-table.ts).
+   */
+  | { readonly kind: 'retransmission'; readonly txn: ServerTxnHandle | undefined }
   /**
    * An ACK. 'non2xx': the ACK of a non-2xx final, absorbed (do not pass up). '2xx': it ended the
    * 2xx retransmissions of a server transaction here (pass to the TU). 'none': no transaction
@@ -95,6 +100,9 @@ export type RespondResult = RespondOutcome | 'unknown-transaction' | 'mismatch';
 type ServerTxn = InviteServerTxn | NonInviteServerTxn;
 type ClientTxn = InviteClientTxn | NonInviteClientTxn;
 
+/** The answer for every retransmission absorbed by the completed table (no allocation). */
+const COMPLETED_RETRANSMISSION: ReceiveRequestResult = Object.freeze({ kind: 'retransmission', txn: undefined });
+
 export class TransactionLayer {
   readonly timers: TimerValues;
   readonly #options: TransactionLayerOptions;
@@ -102,6 +110,8 @@ export class TransactionLayer {
   readonly #ackHost: AckWaitHost;
   /** Matching key (and RFC 2543 ACK aliases) → server transaction. */
   readonly #serverByKey = new Map<string, ServerTxn>();
+  /** Non-INVITE server transactions in Completed over unreliable flows: no machine, only a row. */
+  readonly #completed: CompletedTable;
   readonly #serverById = new Map<string, ServerTxn>();
   /** Aliases registered per server transaction id, removed with it. */
   readonly #aliases = new Map<string, string>();
@@ -109,6 +119,8 @@ export class TransactionLayer {
   readonly #clientKeyById = new Map<string, string>();
   readonly #ackWaits = new Map<string, AckWait>();
   readonly #idPrefix = randomBytes(6).toString('hex');
+  /** Server transaction ids are this prefix and a number in base 36. */
+  readonly #serverIdPrefix = `${this.#idPrefix}-s`;
   #nextId = 0;
   #closed = false;
 
@@ -126,7 +138,13 @@ export class TransactionLayer {
       send: (bytes, flow) => options.send(bytes, flow),
       emit,
       terminated: (txn, reason) => this.#onTerminated(txn, reason),
+      handOverCompleted: (txn, bytes) => this.#handOverCompleted(txn, bytes),
+      stillCompleted: (ticket) => this.#completed.holds(ticket),
     };
+    this.#completed = new CompletedTable(
+      { clock: options.clock, send: (bytes, flow) => options.send(bytes, flow), emit, idOf: (n) => this.#serverIdPrefix + n.toString(36) },
+      64 * this.timers.T1,
+    );
     this.#ackHost = {
       clock: options.clock,
       timers: this.timers,
@@ -145,10 +163,18 @@ export class TransactionLayer {
 
   /** Live transactions, and 2xx responses still waiting for their ACK. */
   size(): { server: number; client: number; pendingAcks: number } {
-    return { server: this.#serverById.size, client: this.#clientByKey.size, pendingAcks: this.#ackWaits.size };
+    return { server: this.#serverCount(), client: this.#clientByKey.size, pendingAcks: this.#ackWaits.size };
   }
 
-  /** A server transaction by id (undefined once terminated). */
+  /** Bytes held for the final responses of completed non-INVITE transactions (completed-table.ts). */
+  completedResponseBytes(): number {
+    return this.#completed.responseBytes;
+  }
+
+  /**
+   * A server transaction by id: undefined once terminated, and for a non-INVITE transaction in
+   * Completed over UDP (only its final response is kept until Timer J; `respond` says bad-state).
+   */
   server(id: string): ServerTxnHandle | undefined {
     return this.#serverById.get(id);
   }
@@ -164,13 +190,15 @@ export class TransactionLayer {
       existing.receiveRetransmission();
       return { kind: 'retransmission', txn: existing };
     }
-    if (this.#closed || this.#serverById.size >= this.#options.limits.maxServerTxns) {
+    if (this.#completed.absorb(key)) return COMPLETED_RETRANSMISSION;
+    if (this.#closed || this.#serverCount() >= this.#options.limits.maxServerTxns) {
       this.#emit({ type: 'overload', side: TxnSide.server, method: req.method });
       return { kind: 'overload' };
     }
 
-    const id = this.#newId('s');
-    const txn = req.method === 'INVITE' ? new InviteServerTxn(this.#host, id, key, req, flow) : new NonInviteServerTxn(this.#host, id, key, req, flow);
+    const n = this.#nextNumber();
+    const id = this.#serverIdPrefix + n.toString(36);
+    const txn = req.method === 'INVITE' ? new InviteServerTxn(this.#host, id, key, req, flow) : new NonInviteServerTxn(this.#host, id, n, key, req, flow);
     this.#serverByKey.set(key, txn);
     this.#serverById.set(id, txn);
     this.#emit({ type: 'created', side: TxnSide.server, id, method: req.method });
@@ -198,7 +226,8 @@ export class TransactionLayer {
    */
   respond(txnId: string, res: TxnResponse, bytes: Uint8Array): RespondResult {
     const txn = this.#serverById.get(txnId);
-    if (txn === undefined) return 'unknown-transaction';
+    // §17.2.2: in Completed, any other response from the TU is discarded.
+    if (txn === undefined) return this.#isCompleted(txnId) ? RespondOutcome.badState : 'unknown-transaction';
     const req = txn.request;
     if (res.callId !== req.callId || res.cseq.seq !== req.cseq.seq || res.cseq.method !== req.cseq.method) return 'mismatch';
     const outcome = txn.respond(res.status, bytes);
@@ -224,7 +253,7 @@ export class TransactionLayer {
       this.#emit({ type: 'overload', side: TxnSide.client, method: req.method });
       throw new TxnError(TxnErrorCode.OVERLOAD, `client transaction limit (${this.#options.limits.maxClientTxns}) reached`);
     }
-    const id = this.#newId('c');
+    const id = `${this.#idPrefix}-c${this.#nextNumber().toString(36)}`;
     const txn = req.method === 'INVITE' ? new InviteClientTxn(this.#host, id, req, bytes, flow, tu) : new NonInviteClientTxn(this.#host, id, req, bytes, flow, tu);
     try {
       txn.start();
@@ -250,6 +279,7 @@ export class TransactionLayer {
       txn.abort();
       this.#emit({ type: 'terminated', side: txn.side, id: txn.id, method: txn.method, state: txn.state, reason: 'closed' });
     }
+    this.#completed.close();
     for (const wait of this.#ackWaits.values()) wait.stop();
     this.#serverByKey.clear();
     this.#serverById.clear();
@@ -320,9 +350,28 @@ export class TransactionLayer {
     }
   }
 
-  #newId(side: 's' | 'c'): string {
+  /** §17.2.2 Completed over an unreliable flow: the completed table takes over (Timer J, resends). */
+  #handOverCompleted(txn: CompletingTxn & Machine, bytes: Uint8Array): number {
+    if (this.#serverByKey.get(txn.key) === txn) this.#serverByKey.delete(txn.key);
+    this.#serverById.delete(txn.id);
+    return this.#completed.add(txn, bytes);
+  }
+
+  /** Whether `id` names a server transaction of this layer that is in the completed table. */
+  #isCompleted(id: string): boolean {
+    if (!id.startsWith(this.#serverIdPrefix) || id.length > this.#serverIdPrefix.length + 10) return false;
+    const digits = id.slice(this.#serverIdPrefix.length);
+    const n = parseInt(digits, 36);
+    return Number.isSafeInteger(n) && n.toString(36) === digits && this.#completed.hasNumber(n);
+  }
+
+  #serverCount(): number {
+    return this.#serverById.size + this.#completed.size;
+  }
+
+  #nextNumber(): number {
     this.#nextId += 1;
-    return `${this.#idPrefix}-${side}${this.#nextId.toString(36)}`;
+    return this.#nextId;
   }
 
   #emit(event: TxnEvent): void {
