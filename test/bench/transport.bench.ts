@@ -16,7 +16,8 @@
  *                        [--node-args "--max-semi-space-size=32"] [--transport-main <path of a built main.js>]
  *
  * `--node-args` gives Node.js options to the transport (e.g. GC sizes; default none, as `sipnats up`
- * and the images start it); with `--transport-main` an older build (a copy of
+ * and the images start it); with `--trace-gc` among them, the transport's GC pauses during the
+ * fixed-rate run are summed up (count, total, longest, pauses over 5 and 10 ms, heap after GC); with `--transport-main` an older build (a copy of
  * services/transport/dist kept inside services/transport so that its imports resolve) runs instead
  * of the current one, so that two versions are compared under the same conditions.
  *
@@ -75,6 +76,45 @@ interface Running {
   /** Named pids whose CPU is reported (a name may cover several processes). */
   pids(): Map<string, number[]>;
   stop(): Promise<void>;
+  /** With `--trace-gc`: GC pauses of the process from now until the returned function is called. */
+  recordGc?(): () => string;
+}
+
+interface GcPause {
+  readonly kind: string;
+  readonly ms: number;
+  readonly heapAfterMb: number;
+}
+
+/** One `--trace-gc` line: `[pid:isolate]  1234 ms: Scavenge 10.2 (12.0) -> 9.8 (13.0) MB, 1.23 / 0.00 ms  ...`. */
+const GC_LINE = /ms: (Scavenge|Mark-Compact(?: \(reduce\))?|Minor Mark-Compact|Mark-Sweep)[^,]*-> ([0-9.]+) \([0-9.]+\) MB, ([0-9.]+) \/ [0-9.]+ ms/;
+
+/** Collects `--trace-gc` lines from a child's stdout until stopped, then summarises them. */
+function gcRecorder(child: ChildProcess): () => string {
+  const pauses: GcPause[] = [];
+  let partial = '';
+  const on = (b: Buffer): void => {
+    const lines = (partial + b.toString('latin1')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = GC_LINE.exec(line);
+      if (m !== null) pauses.push({ kind: (m[1] as string).startsWith('Scavenge') ? 'scavenge' : 'mark-compact', ms: Number(m[3]), heapAfterMb: Number(m[2]) });
+    }
+  };
+  child.stdout?.on('data', on);
+  return () => {
+    child.stdout?.off('data', on);
+    const part = (kind: string): string => {
+      const ps = pauses.filter((p) => p.kind === kind);
+      const total = ps.reduce((s, p) => s + p.ms, 0);
+      const max = ps.reduce((s, p) => Math.max(s, p.ms), 0);
+      const over = (t: number): number => ps.filter((p) => p.ms > t).length;
+      return `${kind} ${ps.length} (total ${total.toFixed(0)} ms, max ${max.toFixed(1)} ms, >5 ms ${over(5)}, >10 ms ${over(10)})`;
+    };
+    const heap = pauses.map((p) => p.heapAfterMb);
+    const heapText = heap.length === 0 ? 'n/a' : `last ${heap.at(-1)} MB, max ${Math.max(...heap)} MB`;
+    return `GC during the fixed run: ${part('scavenge')}; ${part('mark-compact')}; heap after GC ${heapText}`;
+  };
 }
 
 interface Target {
@@ -227,7 +267,9 @@ function transportTarget(profileDir: string | undefined, nodeArgs: readonly stri
         ...(main !== undefined ? { main } : {}),
       });
       void work;
+      const traced = nodeArgs.includes('--trace-gc');
       return {
+        ...(traced ? { recordGc: () => gcRecorder(transport.child) } : {}),
         pids: () =>
           new Map([
             ['transport', [transport.child.pid as number]],
@@ -319,7 +361,9 @@ async function measure(target: Target, port: number, sippPort: number, rates: re
     await runSipp(port, sippPort, 1000, 2000, work, false); // warm-up (JIT, caches)
     const pids = running.pids();
     const before = new Map([...pids].map(([n, ps]) => [n, ps.reduce((s, p) => s + cpuTicks(p), 0)]));
+    const stopGc = running.recordGc?.();
     const fixed = await runSipp(port, sippPort, FIXED_RATE, FIXED_RATE * STEP_SECONDS, work, true);
+    const gc = stopGc?.();
     for (const [n, ps] of pids) r.cpu.push([n, ((ps.reduce((s, p) => s + cpuTicks(p), 0) - (before.get(n) ?? 0)) / CLK_TCK / fixed.seconds) * 100]);
     r.cpu.push(['sipp', (fixed.sippTicks / CLK_TCK / fixed.seconds) * 100]);
     const sorted = [...fixed.rtts].sort((a, b) => a - b);
@@ -329,6 +373,7 @@ async function measure(target: Target, port: number, sippPort: number, rates: re
     process.stdout.write(
       `  fixed ${FIXED_RATE}/s: ${fixed.successful} ok, ${fixed.failed} failed, p50 ${r.p50} ms, p99 ${r.p99} ms; CPU ${r.cpu.map(([n, c]) => `${n} ${c.toFixed(0)}%`).join(', ')}\n`,
     );
+    if (gc !== undefined) process.stdout.write(`  ${gc}\n`);
     for (const rate of rates) {
       const run = await runSipp(port, sippPort, rate, rate * STEP_SECONDS, work, false);
       const achieved = run.successful / run.seconds;
