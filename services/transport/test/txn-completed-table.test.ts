@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { NonInviteServerState } from '../src/txn/non-invite-server.js';
 import { ResponseSlab } from '../src/txn/response-slab.js';
+import { numberHash, ShardedIndex, stringHash } from '../src/txn/sharded-index.js';
 import type { ServerTxnHandle } from '../src/txn/transaction-layer.js';
 import { assertDrained, harness, request, responseTo, UDP, type Harness, type RequestSpec } from './txn-harness.test.js';
 
@@ -218,5 +219,39 @@ describe('txn response slab', () => {
     const e = slab.append(Buffer.from('e'));
     assert.equal(Buffer.from(slab.view(slab.lastChunk, e, 1)).toString(), 'e');
     assert.throws(() => new ResponseSlab(0), RangeError);
+  });
+});
+
+describe('txn sharded index', () => {
+  it('behaves as one map: get, has, set (replace), delete, size and clear across its parts', () => {
+    const byKey = new ShardedIndex<string>(stringHash);
+    const byNumber = new ShardedIndex<number>(numberHash);
+    for (let i = 0; i < 5000; i++) {
+      byKey.set(`3261\u0000z9hG4bK-${i}\u0000192.0.2.10:5060\u0000OPTIONS`, i);
+      byNumber.set(i + 1, i);
+    }
+    assert.equal(byKey.size, 5000);
+    assert.equal(byNumber.size, 5000);
+    byKey.set('3261\u0000z9hG4bK-7\u0000192.0.2.10:5060\u0000OPTIONS', 70);
+    assert.equal(byKey.size, 5000, 'replacing a value does not change the size');
+    assert.equal(byKey.get('3261\u0000z9hG4bK-7\u0000192.0.2.10:5060\u0000OPTIONS'), 70);
+    assert.equal(byKey.get('3261\u0000z9hG4bK-7\u0000192.0.2.10:5060\u0000INVITE'), undefined);
+    assert.equal(byNumber.get(4242), 4241);
+    assert.equal(byNumber.delete(4242), true);
+    assert.equal(byNumber.delete(4242), false);
+    assert.equal(byNumber.has(4242), false);
+    assert.equal(byNumber.size, 4999);
+    byKey.clear();
+    assert.equal(byKey.size, 0);
+    assert.equal(byKey.get('3261\u0000z9hG4bK-1\u0000192.0.2.10:5060\u0000OPTIONS'), undefined);
+  });
+
+  it('spreads keys over its parts (FNV-1a over the key, low bits of numbers)', () => {
+    const parts = new Set<number>();
+    for (let i = 0; i < 4096; i++) parts.add(stringHash(`3261\u0000z9hG4bK-4242-${i}-0\u0000127.0.0.1:5061\u0000OPTIONS`) & 255);
+    assert.equal(parts.size, 256);
+    assert.equal(stringHash(''), 0x811c9dc5);
+    assert.equal(stringHash('a'), 0xe40c292c, 'FNV-1a 32 of "a"');
+    assert.equal(numberHash(513) & 255, 1);
   });
 });

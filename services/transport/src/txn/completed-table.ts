@@ -12,11 +12,13 @@
  *
  * Rows sit in a ring in the order they entered Completed; Timer J has one duration, so that is
  * also their expiry order and one clock timer, armed for the oldest row, replaces a timer per
- * transaction. Two maps (key → row, number → row) hold only small integers. Pure: time from the
+ * transaction. Two indexes (key → row, number → row) hold only small integers, each split into
+ * small maps (sharded-index.ts) so that none rehashes the whole table at once. Pure: time from the
  * injected clock, bytes out through the injected send.
  */
 import { transportError } from './errors.js';
 import { ResponseSlab } from './response-slab.js';
+import { numberHash, ShardedIndex, stringHash } from './sharded-index.js';
 import type { Clock, Flow, TimerHandle, TxnEvent } from './types.js';
 import { TerminationReason, TxnSide } from './types.js';
 
@@ -47,9 +49,9 @@ export class CompletedTable {
   readonly #lifetimeMs: number;
   readonly #slab: ResponseSlab;
   /** Matching key → row sequence number. */
-  readonly #byKey = new Map<string, number>();
+  readonly #byKey = new ShardedIndex<string>(stringHash);
   /** Transaction number → row sequence number. */
-  readonly #byNumber = new Map<number, number>();
+  readonly #byNumber = new ShardedIndex<number>(numberHash);
   /** Rows #head..#tail-1 are in the ring (at seq & #mask); a row whose key is undefined is gone. */
   #head = 0;
   #tail = 0;
