@@ -14,12 +14,15 @@
  *
  *   pnpm bench:transport [--only transport,node-udp,kamailio] [--profile <dir>] [--rates 2000,5000]
  *                        [--node-args "--max-semi-space-size=32"] [--transport-main <path of a built main.js>]
+ *                        [--fixed-seconds 5]
  *
  * `--node-args` gives Node.js options to the transport (e.g. GC sizes; default none, as `sipnats up`
  * and the images start it); with `--trace-gc` among them, the transport's GC pauses during the
  * fixed-rate run are summed up (count, total, longest, pauses over 5 and 10 ms, heap after GC); with `--transport-main` an older build (a copy of
  * services/transport/dist kept inside services/transport so that its imports resolve) runs instead
  * of the current one, so that two versions are compared under the same conditions.
+ * `--fixed-seconds` makes the fixed-rate run longer than 5 s: beyond 32 s (Timer J) the transport
+ * holds as many completed transactions as it will at that rate.
  *
  * Kamailio is installed with apt-get when missing (tests do not need it). The machine is shared:
  * figures move with whatever else runs.
@@ -47,9 +50,10 @@ interface Args {
   readonly rates: readonly number[];
   readonly nodeArgs: readonly string[];
   readonly transportMain: string | undefined;
+  readonly fixedSeconds: number;
 }
 
-const OPTIONS = ['--only', '--profile', '--rates', '--node-args', '--transport-main'];
+const OPTIONS = ['--only', '--profile', '--rates', '--node-args', '--transport-main', '--fixed-seconds'];
 
 function parseArgs(argv: readonly string[]): Args {
   let only = new Set(['kamailio', 'node-udp', 'transport']);
@@ -57,6 +61,7 @@ function parseArgs(argv: readonly string[]): Args {
   let rates = DEFAULT_RATES;
   let nodeArgs: readonly string[] = [];
   let transportMain: string | undefined;
+  let fixedSeconds = STEP_SECONDS;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -65,10 +70,12 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--profile') profile = v;
     else if (a === '--node-args') nodeArgs = v.split(' ').filter((x) => x !== '');
     else if (a === '--transport-main') transportMain = v;
+    else if (a === '--fixed-seconds') fixedSeconds = Number(v);
     else rates = v.split(',').map(Number);
     i++;
   }
-  return { only, profile, rates, nodeArgs, transportMain };
+  if (!(fixedSeconds > 0)) throw new Error('--fixed-seconds must be a positive number');
+  return { only, profile, rates, nodeArgs, transportMain, fixedSeconds };
 }
 
 /** A process (or process tree) under test: its pids for CPU accounting, and how to stop it. */
@@ -76,44 +83,61 @@ interface Running {
   /** Named pids whose CPU is reported (a name may cover several processes). */
   pids(): Map<string, number[]>;
   stop(): Promise<void>;
-  /** With `--trace-gc`: GC pauses of the process from now until the returned function is called. */
-  recordGc?(): () => string;
+  /** With `--trace-gc`: the process's GC pauses from now until `close()`, summed up after it exited. */
+  gcWindow?(): GcWindow;
+}
+
+interface GcWindow {
+  close(): void;
+  summary(): string;
 }
 
 interface GcPause {
+  /** ms since the isolate started. */
+  readonly at: number;
   readonly kind: string;
   readonly ms: number;
   readonly heapAfterMb: number;
 }
 
 /** One `--trace-gc` line: `[pid:isolate]  1234 ms: Scavenge 10.2 (12.0) -> 9.8 (13.0) MB, 1.23 / 0.00 ms  ...`. */
-const GC_LINE = /ms: (Scavenge|Mark-Compact(?: \(reduce\))?|Minor Mark-Compact|Mark-Sweep)[^,]*-> ([0-9.]+) \([0-9.]+\) MB, ([0-9.]+) \/ [0-9.]+ ms/;
+const GC_LINE = /\]\s+([0-9.]+) ms: (Scavenge|Mark-Compact(?: \(reduce\))?|Minor Mark-Compact|Mark-Sweep)[^,]*-> ([0-9.]+) \([0-9.]+\) MB, ([0-9.]+) \/ [0-9.]+ ms/;
 
-/** Collects `--trace-gc` lines from a child's stdout until stopped, then summarises them. */
-function gcRecorder(child: ChildProcess): () => string {
+/**
+ * Collects every `--trace-gc` line of a child (V8 writes them through a buffered stdout, so they
+ * arrive late, at the latest when the process exits) and sums up those stamped (ms since the
+ * isolate started, ~ since spawn) inside each window the returned function opens.
+ */
+function gcTrace(child: ChildProcess, spawnedAt: number): () => GcWindow {
   const pauses: GcPause[] = [];
   let partial = '';
-  const on = (b: Buffer): void => {
+  child.stdout?.on('data', (b: Buffer) => {
     const lines = (partial + b.toString('latin1')).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
       const m = GC_LINE.exec(line);
-      if (m !== null) pauses.push({ kind: (m[1] as string).startsWith('Scavenge') ? 'scavenge' : 'mark-compact', ms: Number(m[3]), heapAfterMb: Number(m[2]) });
+      if (m !== null) pauses.push({ at: Number(m[1]), kind: (m[2] as string).startsWith('Scavenge') ? 'scavenge' : 'mark-compact', ms: Number(m[4]), heapAfterMb: Number(m[3]) });
     }
-  };
-  child.stdout?.on('data', on);
+  });
   return () => {
-    child.stdout?.off('data', on);
-    const part = (kind: string): string => {
-      const ps = pauses.filter((p) => p.kind === kind);
-      const total = ps.reduce((s, p) => s + p.ms, 0);
-      const max = ps.reduce((s, p) => Math.max(s, p.ms), 0);
-      const over = (t: number): number => ps.filter((p) => p.ms > t).length;
-      return `${kind} ${ps.length} (total ${total.toFixed(0)} ms, max ${max.toFixed(1)} ms, >5 ms ${over(5)}, >10 ms ${over(10)})`;
+    const from = performance.now() - spawnedAt;
+    let to = Infinity;
+    return {
+      close: () => void (to = performance.now() - spawnedAt),
+      summary: () => {
+        const inside = pauses.filter((p) => p.at >= from && p.at <= to);
+        const part = (kind: string): string => {
+          const ps = inside.filter((p) => p.kind === kind);
+          const total = ps.reduce((s, p) => s + p.ms, 0);
+          const max = ps.reduce((s, p) => Math.max(s, p.ms), 0);
+          const over = (t: number): number => ps.filter((p) => p.ms > t).length;
+          return `${kind} ${ps.length} (total ${total.toFixed(0)} ms, max ${max.toFixed(1)} ms, >5 ms ${over(5)}, >10 ms ${over(10)})`;
+        };
+        const heap = inside.map((p) => p.heapAfterMb);
+        const heapText = heap.length === 0 ? 'n/a' : `last ${heap.at(-1)} MB, max ${Math.max(...heap)} MB`;
+        return `GC during the fixed run: ${part('scavenge')}; ${part('mark-compact')}; heap after GC ${heapText}`;
+      },
     };
-    const heap = pauses.map((p) => p.heapAfterMb);
-    const heapText = heap.length === 0 ? 'n/a' : `last ${heap.at(-1)} MB, max ${Math.max(...heap)} MB`;
-    return `GC during the fixed run: ${part('scavenge')}; ${part('mark-compact')}; heap after GC ${heapText}`;
   };
 }
 
@@ -267,9 +291,9 @@ function transportTarget(profileDir: string | undefined, nodeArgs: readonly stri
         ...(main !== undefined ? { main } : {}),
       });
       void work;
-      const traced = nodeArgs.includes('--trace-gc');
+      const gcWindow = nodeArgs.includes('--trace-gc') ? gcTrace(transport.child, transport.spawnedAt) : undefined;
       return {
-        ...(traced ? { recordGc: () => gcRecorder(transport.child) } : {}),
+        ...(gcWindow !== undefined ? { gcWindow } : {}),
         pids: () =>
           new Map([
             ['transport', [transport.child.pid as number]],
@@ -353,17 +377,18 @@ interface Result {
   cpu: Array<[string, number]>;
 }
 
-async function measure(target: Target, port: number, sippPort: number, rates: readonly number[], work: string): Promise<Result> {
+async function measure(target: Target, port: number, sippPort: number, rates: readonly number[], work: string, fixedSeconds: number): Promise<Result> {
   const r: Result = { name: target.name, maxRate: 0, achieved: 0, firstFailure: 'none', p50: NaN, p99: NaN, fixedOk: false, cpu: [] };
   process.stdout.write(`\n== ${target.name} ==\n`);
   const running = await target.start(port, work);
+  let gcWindow: GcWindow | undefined;
   try {
     await runSipp(port, sippPort, 1000, 2000, work, false); // warm-up (JIT, caches)
     const pids = running.pids();
     const before = new Map([...pids].map(([n, ps]) => [n, ps.reduce((s, p) => s + cpuTicks(p), 0)]));
-    const stopGc = running.recordGc?.();
-    const fixed = await runSipp(port, sippPort, FIXED_RATE, FIXED_RATE * STEP_SECONDS, work, true);
-    const gc = stopGc?.();
+    gcWindow = running.gcWindow?.();
+    const fixed = await runSipp(port, sippPort, FIXED_RATE, Math.round(FIXED_RATE * fixedSeconds), work, true);
+    gcWindow?.close();
     for (const [n, ps] of pids) r.cpu.push([n, ((ps.reduce((s, p) => s + cpuTicks(p), 0) - (before.get(n) ?? 0)) / CLK_TCK / fixed.seconds) * 100]);
     r.cpu.push(['sipp', (fixed.sippTicks / CLK_TCK / fixed.seconds) * 100]);
     const sorted = [...fixed.rtts].sort((a, b) => a - b);
@@ -373,7 +398,7 @@ async function measure(target: Target, port: number, sippPort: number, rates: re
     process.stdout.write(
       `  fixed ${FIXED_RATE}/s: ${fixed.successful} ok, ${fixed.failed} failed, p50 ${r.p50} ms, p99 ${r.p99} ms; CPU ${r.cpu.map(([n, c]) => `${n} ${c.toFixed(0)}%`).join(', ')}\n`,
     );
-    if (gc !== undefined) process.stdout.write(`  ${gc}\n`);
+
     for (const rate of rates) {
       const run = await runSipp(port, sippPort, rate, rate * STEP_SECONDS, work, false);
       const achieved = run.successful / run.seconds;
@@ -388,6 +413,7 @@ async function measure(target: Target, port: number, sippPort: number, rates: re
   } finally {
     await running.stop();
   }
+  if (gcWindow !== undefined) process.stdout.write(`  ${gcWindow.summary()}\n`);
   return r;
 }
 
@@ -398,13 +424,13 @@ async function main(): Promise<void> {
   const sippPort = await freePort();
   const targets = [kamailio, nodeUdp, transportTarget(args.profile, args.nodeArgs, args.transportMain)].filter((t) => args.only.has(t.name));
   const results: Result[] = [];
-  process.stdout.write(`transport bench: SIPp OPTIONS over UDP to 127.0.0.1:${port}, steps ${args.rates.join(', ')} /s × ${STEP_SECONDS} s, fixed ${FIXED_RATE}/s\n`);
+  process.stdout.write(`transport bench: SIPp OPTIONS over UDP to 127.0.0.1:${port}, steps ${args.rates.join(', ')} /s × ${STEP_SECONDS} s, fixed ${FIXED_RATE}/s × ${args.fixedSeconds} s\n`);
   if (args.only.has('transport')) process.stdout.write(`transport: ${args.transportMain ?? 'services/transport/dist/main.js'}, node options: ${args.nodeArgs.join(' ') || '(none)'}\n`);
   process.stdout.write(`machine: ${execFileSync('nproc').toString().trim()} cores, load ${readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ')} (shared)\n`);
   try {
     for (const t of targets) {
       try {
-        results.push(await measure(t, port, sippPort, args.rates, work));
+        results.push(await measure(t, port, sippPort, args.rates, work, args.fixedSeconds));
       } catch (err) {
         process.stdout.write(`  ${t.name} not measured: ${err instanceof Error ? err.message : String(err)}\n`);
       }

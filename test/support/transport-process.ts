@@ -31,6 +31,8 @@ export interface TransportOptions {
 
 export interface TransportProcess {
   readonly child: ChildProcess;
+  /** performance.now() when the process was spawned. */
+  readonly spawnedAt: number;
   readonly instance: string;
   readonly ports: Readonly<Record<string, number>>;
   readonly httpPort: number;
@@ -67,6 +69,7 @@ export async function startTransport(o: TransportOptions): Promise<TransportProc
     LOG_LEVEL: process.env['SIPNATS_TEST_LOG_LEVEL'] ?? 'info',
     ...o.env,
   };
+  const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...(o.nodeArgs ?? []), o.main ?? TRANSPORT_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const keep = (chunk: Buffer): void => {
@@ -82,6 +85,7 @@ export async function startTransport(o: TransportOptions): Promise<TransportProc
   };
   const proc: TransportProcess = {
     child,
+    spawnedAt,
     instance: o.instance,
     ports,
     httpPort,
