@@ -77,15 +77,11 @@ export function build(deps: AppDeps): App {
   let draining = false;
   const pending = new Set<string>();
 
-  // Label children looked up once: these run for every transaction.
-  const openTxns = { server: metrics.openTransactions.labels({ side: 'server' }), client: metrics.openTransactions.labels({ side: 'client' }) };
+  // Open transactions are read from the layer at each scrape (countOpenTransactions below), not
+  // counted per event: prom-client hashes labels and allocates on every call.
   const onTxnEvent = (e: TxnEvent): void => {
     switch (e.type) {
-      case 'created':
-        openTxns[e.side].inc();
-        return;
       case 'terminated':
-        openTxns[e.side].dec();
         pending.delete(e.id);
         if (e.side === 'server') republisher.ended(e.id);
         return;
@@ -116,6 +112,10 @@ export function build(deps: AppDeps): App {
     limits: { maxServerTxns: config.maxTransactions, maxClientTxns: config.maxTransactions },
     sendTrying: true,
     onEvent: onTxnEvent,
+  });
+  metrics.countOpenTransactions(() => {
+    const size = txns.size();
+    return { server: size.server, client: size.client };
   });
   const republisher = createRepublisher({ clock: deps.clock ?? systemClock, txns, publisher, registry: metrics.registry, maxTracked: config.maxTransactions });
 

@@ -13,24 +13,32 @@ import { MessageCounter, statusClass } from './ops/metrics.js';
 import { RawFlowHeaders } from './publish/raw-headers.js';
 import { Priority, type Publisher } from './publish/publisher.js';
 
-export interface StartLine {
-  readonly kind: 'request' | 'response';
-  readonly method: string;
-  readonly status: number;
+const SIP_VERSION_SP = Buffer.from('SIP/2.0 ', 'latin1');
+
+/** True when serialized `bytes` are a response (`SIP/2.0 ` first). */
+function isResponse(bytes: Uint8Array): boolean {
+  if (bytes.length < SIP_VERSION_SP.length) return false;
+  for (let i = 0; i < SIP_VERSION_SP.length; i++) if (bytes[i] !== SIP_VERSION_SP[i]) return false;
+  return true;
 }
 
-/** Reads the start line of serialized bytes (requests: method; responses: status). */
-export function startLine(bytes: Uint8Array): StartLine {
-  const end = Math.min(bytes.length, 64);
-  let s = '';
-  for (let i = 0; i < end; i++) {
-    const c = bytes[i] as number;
-    if (c === 0x0d || c === 0x0a) break;
-    s += String.fromCharCode(c);
+/** Status class label of serialized response bytes (`SIP/2.0 NNN`), without making a string. */
+function statusClassOf(bytes: Uint8Array): string {
+  const d = (bytes[8] ?? 0) - 0x30;
+  return statusClass(d >= 0 && d <= 9 ? d * 100 : 0);
+}
+
+/** Method label of serialized request bytes: a known method's constant name, else `other`. */
+function methodLabelOf(bytes: Uint8Array): string {
+  const end = Math.min(bytes.length, 16);
+  let sp = 0;
+  while (sp < end && bytes[sp] !== 0x20) sp++;
+  outer: for (const [name, code] of KNOWN_METHOD_BYTES) {
+    if (code.length !== sp) continue;
+    for (let i = 0; i < sp; i++) if (bytes[i] !== code[i]) continue outer;
+    return name;
   }
-  if (s.startsWith('SIP/2.0 ')) return { kind: 'response', method: '', status: Number(s.slice(8, 11)) || 0 };
-  const sp = s.indexOf(' ');
-  return { kind: 'request', method: sp > 0 ? s.slice(0, sp) : s, status: 0 };
+  return 'other';
 }
 
 /** Method label for metrics: well-known methods as they are, anything else `other` (bounded). */
@@ -39,6 +47,7 @@ export function methodLabel(method: string): string {
 }
 
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE']);
+const KNOWN_METHOD_BYTES: ReadonlyArray<readonly [string, Uint8Array]> = [...KNOWN_METHODS].map((m) => [m, Buffer.from(m, 'latin1')] as const);
 
 /** The start line of a message for a trace log line: at most 256 characters, userinfo password masked. */
 export function traceStartLine(bytes: Uint8Array): string {
@@ -88,13 +97,12 @@ export class Sender {
 
   /** Sends `bytes` on `flow`; false when the flow is closed or refused the write. */
   send(bytes: Uint8Array, flow: Flow): boolean {
-    const ok = flow.send(bytes);
-    const sl = startLine(bytes);
-    if (!ok) {
+    if (!flow.send(bytes)) {
       this.#metrics.sendFailures.inc({ reason: 'send-failed' });
       return false;
     }
-    this.#messagesOut.inc(flow.transport, sl.kind, sl.kind === 'request' ? methodLabel(sl.method) : '', sl.kind === 'response' ? statusClass(sl.status) : '');
+    if (isResponse(bytes)) this.#messagesOut.inc(flow.transport, 'response', '', statusClassOf(bytes));
+    else this.#messagesOut.inc(flow.transport, 'request', methodLabelOf(bytes), '');
     this.#publisher.offer(this.#rawOut, bytes, Priority.low, { flow: this.#flowHeaders(flow), at: Date.now() });
     if (this.#log?.isLevelEnabled('trace') === true) this.#trace('out', bytes, flow);
     return true;

@@ -10,7 +10,10 @@ export interface TransportMetrics {
   readonly parseErrors: Counter<'code' | 'kind'>;
   /** labels: side (server|client), direction (in: absorbed, out: resent) */
   readonly retransmissions: Counter<'side' | 'direction'>;
+  /** Read at each scrape from the source given to `countOpenTransactions` (none: left as set). */
   readonly openTransactions: Gauge<'side'>;
+  /** Where `openTransactions` is read from: a count per side, cheap to call (the transaction layer). */
+  countOpenTransactions(source: () => { readonly server: number; readonly client: number }): void;
   readonly connections: Gauge<'transport'>;
   readonly connectionsRefused: Counter;
   /** Connections closed, by transport and FlowEvent reason; `announced`: the flow event was queued. */
@@ -31,23 +34,33 @@ export interface TransportMetrics {
   readonly dropped: Counter<'reason'>;
 }
 
+type MessageLabel = 'transport' | 'kind' | 'method' | 'class';
+const MESSAGE_LABELS: MessageLabel[] = ['transport', 'kind', 'method', 'class'];
+
 export function createMetrics(withDefaults = true): TransportMetrics {
   const registry = new Registry();
   if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'sipnats_transport_' });
   const r = [registry];
+  let openSource: (() => { readonly server: number; readonly client: number }) | undefined;
   return {
     registry,
     messagesIn: new Counter({
       name: 'sipnats_transport_messages_in_total',
       help: 'SIP messages received, by transport, kind, method and status class.',
-      labelNames: ['transport', 'kind', 'method', 'class'],
+      labelNames: MESSAGE_LABELS,
       registers: r,
+      collect() {
+        flushMessageCounters(this);
+      },
     }),
     messagesOut: new Counter({
       name: 'sipnats_transport_messages_out_total',
       help: 'SIP messages sent, by transport, kind, method and status class.',
-      labelNames: ['transport', 'kind', 'method', 'class'],
+      labelNames: MESSAGE_LABELS,
       registers: r,
+      collect() {
+        flushMessageCounters(this);
+      },
     }),
     parseErrors: new Counter({
       name: 'sipnats_transport_parse_errors_total',
@@ -61,7 +74,21 @@ export function createMetrics(withDefaults = true): TransportMetrics {
       labelNames: ['side', 'direction'],
       registers: r,
     }),
-    openTransactions: new Gauge({ name: 'sipnats_transport_transactions_open', help: 'Open transactions.', labelNames: ['side'], registers: r }),
+    openTransactions: new Gauge({
+      name: 'sipnats_transport_transactions_open',
+      help: 'Open transactions.',
+      labelNames: ['side'],
+      registers: r,
+      collect() {
+        if (openSource === undefined) return;
+        const open = openSource();
+        this.set({ side: 'server' }, open.server);
+        this.set({ side: 'client' }, open.client);
+      },
+    }),
+    countOpenTransactions(source) {
+      openSource = source;
+    },
     connections: new Gauge({ name: 'sipnats_transport_connections_open', help: 'Open connections.', labelNames: ['transport'], registers: r }),
     connectionsRefused: new Counter({
       name: 'sipnats_transport_connections_refused_total',
@@ -115,32 +142,74 @@ export function createMetrics(withDefaults = true): TransportMetrics {
   };
 }
 
-/** `1xx`..`6xx` for a status code. */
+const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx', '6xx', '7xx', '8xx', '9xx'];
+
+/** `1xx`..`6xx` for a status code (a constant string). */
 export function statusClass(status: number): string {
-  return `${Math.floor(status / 100)}xx`;
+  return CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`;
+}
+
+interface Tally {
+  readonly labels: Readonly<Record<MessageLabel, string>>;
+  n: number;
+}
+
+/** The MessageCounters of each messages counter, added to it when it is collected. */
+const countersOf = new WeakMap<Counter<MessageLabel>, MessageCounter[]>();
+
+function flushMessageCounters(counter: Counter<MessageLabel>): void {
+  for (const c of countersOf.get(counter) ?? []) c.flush();
 }
 
 /**
- * `sipnats_transport_messages_{in,out}_total` for every message: prom-client's `inc(labels)`
- * hashes the label object on each call, so the child of each label set is looked up once and
- * kept (at most transports × kinds × method labels × classes entries, all bounded).
+ * `sipnats_transport_messages_{in,out}_total` for every message. prom-client's `inc` hashes the
+ * label object and allocates on every call, so messages are counted here in plain numbers, per
+ * label set, and added to the Prometheus counter when it is collected (each scrape of /metrics:
+ * the counter of `createMetrics` has that hook). At most transports × kinds × method labels ×
+ * classes label sets, all bounded.
  */
 export class MessageCounter {
-  readonly #counter: Counter<'transport' | 'kind' | 'method' | 'class'>;
-  readonly #children = new Map<string, Counter.Internal>();
+  readonly #counter: Counter<MessageLabel>;
+  /** transport → kind → method → class → tally. */
+  readonly #tallies = new Map<string, Map<string, Map<string, Map<string, Tally>>>>();
+  readonly #all: Tally[] = [];
 
-  constructor(counter: Counter<'transport' | 'kind' | 'method' | 'class'>) {
+  constructor(counter: Counter<MessageLabel>) {
     this.#counter = counter;
+    const list = countersOf.get(counter) ?? [];
+    list.push(this);
+    countersOf.set(counter, list);
   }
 
   /** `method` and `cls` must be bounded labels (methodLabel, statusClass or ''). */
   inc(transport: string, kind: string, method: string, cls: string): void {
-    const key = `${transport} ${kind} ${method} ${cls}`;
-    let child = this.#children.get(key);
-    if (child === undefined) {
-      child = this.#counter.labels({ transport, kind, method, class: cls });
-      this.#children.set(key, child);
+    const byKind = level(this.#tallies, transport);
+    const byMethod = level(byKind, kind);
+    const byClass = level(byMethod, method);
+    let tally = byClass.get(cls);
+    if (tally === undefined) {
+      tally = { labels: { transport, kind, method, class: cls }, n: 0 };
+      byClass.set(cls, tally);
+      this.#all.push(tally);
     }
-    child.inc();
+    tally.n += 1;
   }
+
+  /** Adds what was counted since the last flush to the Prometheus counter. */
+  flush(): void {
+    for (const t of this.#all) {
+      if (t.n === 0) continue;
+      this.#counter.inc(t.labels, t.n);
+      t.n = 0;
+    }
+  }
+}
+
+function level<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let next = map.get(key);
+  if (next === undefined) {
+    next = new Map<string, V>();
+    map.set(key, next);
+  }
+  return next;
 }
