@@ -1,5 +1,6 @@
 /**
- * The transaction layer (RFC 3261 §17, RFC 6026): tables of server and client transactions,
+ * The transaction layer (RFC 3261 §17, RFC 6026): tables of server and client transactions
+ * (non-INVITE server transactions in Completed over UDP as compact rows: completed-table.ts),
  * request/response matching (keys.ts), bounded sizes, and the 2xx-until-ACK retransmissions
  * (ack-wait.ts). Pure: time comes from the injected clock, bytes leave through `send`.
  *
@@ -110,11 +111,11 @@ export class TransactionLayer {
   readonly #ackHost: AckWaitHost;
   /** Matching key (and RFC 2543 ACK aliases) → server transaction. */
   readonly #serverByKey = new Map<string, ServerTxn>();
-  /** Non-INVITE server transactions in Completed over unreliable flows: no machine, only a row. */
-  readonly #completed: CompletedTable;
   readonly #serverById = new Map<string, ServerTxn>();
   /** Aliases registered per server transaction id, removed with it. */
   readonly #aliases = new Map<string, string>();
+  /** Non-INVITE server transactions in Completed over unreliable flows: no machine, only a row. */
+  readonly #completed: CompletedTable;
   readonly #clientByKey = new Map<string, ClientTxn>();
   readonly #clientKeyById = new Map<string, string>();
   readonly #ackWaits = new Map<string, AckWait>();
