@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { NonInviteServerState } from '../src/txn/non-invite-server.js';
 import { ResponseSlab } from '../src/txn/response-slab.js';
-import { numberHash, ShardedIndex, stringHash } from '../src/txn/sharded-index.js';
+import { numberHash, RowIndex, stringHash } from '../src/txn/row-index.js';
 import type { ServerTxnHandle } from '../src/txn/transaction-layer.js';
 import { assertDrained, harness, request, responseTo, UDP, type Harness, type RequestSpec } from './txn-harness.test.js';
 
@@ -222,36 +222,89 @@ describe('txn response slab', () => {
   });
 });
 
-describe('txn sharded index', () => {
-  it('behaves as one map: get, has, set (replace), delete, size and clear across its parts', () => {
-    const byKey = new ShardedIndex<string>(stringHash);
-    const byNumber = new ShardedIndex<number>(numberHash);
-    for (let i = 0; i < 5000; i++) {
-      byKey.set(`3261\u0000z9hG4bK-${i}\u0000192.0.2.10:5060\u0000OPTIONS`, i);
-      byNumber.set(i + 1, i);
+describe('txn row index (open addressing, backward-shift deletion)', () => {
+  /** A ring of keys the index points into, as the completed table has. */
+  function indexed<K>(): { keys: Map<number, K>; index: RowIndex<K> } {
+    const keys = new Map<number, K>();
+    return { keys, index: new RowIndex<K>({ rowHolds: (row, key) => keys.get(row) === key }) };
+  }
+
+  it('agrees with a Map under random adds and deletes, through growth, shrinking and colliding hashes', () => {
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    // Few distinct hashes: long probe runs that wrap around the end of the table.
+    const hash = (k: number): number => stringHash(String(k % 3000)) | (k % 7 === 0 ? 2047 : 0);
+    const { keys, index } = indexed<number>();
+    const model = new Map<number, number>();
+    let row = 0;
+    for (let step = 0; step < 60_000; step++) {
+      const k = random(20_000);
+      if (model.has(k) && random(3) > 0) {
+        assert.equal(index.delete(k, hash(k)), true);
+        keys.delete(model.get(k)!);
+        model.delete(k);
+      } else if (!model.has(k)) {
+        keys.set(row, k);
+        index.add(hash(k), row);
+        model.set(k, row++);
+      }
+      if (step % 997 === 0) {
+        for (let q = 0; q < 200; q++) {
+          const probe = random(20_000);
+          assert.equal(index.get(probe, hash(probe)), model.get(probe) ?? -1, `key ${probe} at step ${step}`);
+        }
+        assert.equal(index.size, model.size);
+      }
     }
-    assert.equal(byKey.size, 5000);
-    assert.equal(byNumber.size, 5000);
-    byKey.set('3261\u0000z9hG4bK-7\u0000192.0.2.10:5060\u0000OPTIONS', 70);
-    assert.equal(byKey.size, 5000, 'replacing a value does not change the size');
-    assert.equal(byKey.get('3261\u0000z9hG4bK-7\u0000192.0.2.10:5060\u0000OPTIONS'), 70);
-    assert.equal(byKey.get('3261\u0000z9hG4bK-7\u0000192.0.2.10:5060\u0000INVITE'), undefined);
-    assert.equal(byNumber.get(4242), 4241);
-    assert.equal(byNumber.delete(4242), true);
-    assert.equal(byNumber.delete(4242), false);
-    assert.equal(byNumber.has(4242), false);
-    assert.equal(byNumber.size, 4999);
-    byKey.clear();
-    assert.equal(byKey.size, 0);
-    assert.equal(byKey.get('3261\u0000z9hG4bK-1\u0000192.0.2.10:5060\u0000OPTIONS'), undefined);
+    for (const [k, r] of model) assert.equal(index.get(k, hash(k)), r);
+    assert.equal(index.delete(-5, hash(-5)), false);
+    for (const k of [...model.keys()]) assert.equal(index.delete(k, hash(k)), true);
+    assert.equal(index.size, 0);
+    assert.equal(index.slots, 2048, 'shrunk back to its smallest size');
   });
 
-  it('spreads keys over its parts (FNV-1a over the key, low bits of numbers)', () => {
-    const parts = new Set<number>();
-    for (let i = 0; i < 4096; i++) parts.add(stringHash(`3261\u0000z9hG4bK-4242-${i}-0\u0000127.0.0.1:5061\u0000OPTIONS`) & 255);
-    assert.equal(parts.size, 256);
-    assert.equal(stringHash(''), 0x811c9dc5);
-    assert.equal(stringHash('a'), 0xe40c292c, 'FNV-1a 32 of "a"');
-    assert.equal(numberHash(513) & 255, 1);
+  it('keeps 1/2 load at most and grows and shrinks by rebuilding from the stored hashes', () => {
+    const { keys, index } = indexed<string>();
+    for (let i = 0; i < 5000; i++) {
+      const key = `3261\u0000z9hG4bK-${i}\u0000192.0.2.10:5060\u0000OPTIONS`;
+      keys.set(i, key);
+      index.add(stringHash(key), i);
+    }
+    assert.equal(index.size, 5000);
+    assert.ok(index.slots >= 10_000 && index.slots <= 16_384, `${index.slots} slots`);
+    assert.equal(index.get('3261\u0000z9hG4bK-4999\u0000192.0.2.10:5060\u0000OPTIONS', stringHash('3261\u0000z9hG4bK-4999\u0000192.0.2.10:5060\u0000OPTIONS')), 4999);
+    assert.equal(index.get('3261\u0000z9hG4bK-4999\u0000192.0.2.10:5060\u0000INVITE', stringHash('3261\u0000z9hG4bK-4999\u0000192.0.2.10:5060\u0000INVITE')), -1);
+    index.clear();
+    assert.equal(index.size, 0);
+    assert.equal(index.get(keys.get(1)!, stringHash(keys.get(1)!)), -1);
+  });
+
+  it('sequential transaction numbers and similar keys, added and removed in order, leave only short runs of slots', () => {
+    const byNumber = indexed<number>();
+    const byKey = indexed<string>();
+    const live = 100_000;
+    const key = (i: number): string => `3261\u0000z9hG4bK-4242-${i}-0\u0000127.0.0.1:5061\u0000OPTIONS`;
+    for (let i = 0; i < 2.5 * live; i++) {
+      byNumber.keys.set(i, i);
+      byNumber.index.add(numberHash(i), i);
+      byKey.keys.set(i, key(i));
+      byKey.index.add(stringHash(key(i)), i);
+      if (i >= live) {
+        const old = i - live;
+        assert.equal(byNumber.index.delete(old, numberHash(old)), true);
+        byNumber.keys.delete(old);
+        assert.equal(byKey.index.delete(key(old), stringHash(key(old))), true);
+        byKey.keys.delete(old);
+      }
+    }
+    assert.equal(byNumber.index.size, live);
+    // Identity hashing would leave one run of 100,000 slots here, walked by every delete.
+    assert.ok(byNumber.index.longestRun() < 200, `numbers: longest run ${byNumber.index.longestRun()}`);
+    assert.ok(byKey.index.longestRun() < 200, `keys: longest run ${byKey.index.longestRun()}`);
+    assert.equal(byNumber.index.get(2.5 * live - 1, numberHash(2.5 * live - 1)), 2.5 * live - 1);
+    assert.notEqual(numberHash(2 ** 32 + 5), numberHash(5), 'the high bits count');
   });
 });

@@ -12,13 +12,14 @@
  *
  * Rows sit in a ring in the order they entered Completed; Timer J has one duration, so that is
  * also their expiry order and one clock timer, armed for the oldest row, replaces a timer per
- * transaction. Two indexes (key → row, number → row) hold only small integers, each split into
- * small maps (sharded-index.ts) so that none rehashes the whole table at once. Pure: time from the
- * injected clock, bytes out through the injected send.
+ * transaction. Two indexes (key → row, number → row) are open-addressing tables in typed arrays
+ * (row-index.ts): nothing per row on the JS heap but the key string, and no rehash of the whole
+ * table while its size stays put. Pure: time from the injected clock, bytes out through the
+ * injected send.
  */
 import { transportError } from './errors.js';
 import { ResponseSlab } from './response-slab.js';
-import { numberHash, ShardedIndex, stringHash } from './sharded-index.js';
+import { numberHash, RowIndex, stringHash } from './row-index.js';
 import type { Clock, Flow, TimerHandle, TxnEvent } from './types.js';
 import { TerminationReason, TxnSide } from './types.js';
 
@@ -49,9 +50,9 @@ export class CompletedTable {
   readonly #lifetimeMs: number;
   readonly #slab: ResponseSlab;
   /** Matching key → row sequence number. */
-  readonly #byKey = new ShardedIndex<string>(stringHash);
+  readonly #byKey = new RowIndex<string>({ rowHolds: (seq, key) => this.#keys[seq & this.#mask] === key });
   /** Transaction number → row sequence number. */
-  readonly #byNumber = new ShardedIndex<number>(numberHash);
+  readonly #byNumber = new RowIndex<number>({ rowHolds: (seq, n) => this.#numbers[seq & this.#mask] === n });
   /** Rows #head..#tail-1 are in the ring (at seq & #mask); a row whose key is undefined is gone. */
   #head = 0;
   #tail = 0;
@@ -60,6 +61,7 @@ export class CompletedTable {
   #flows: Array<Flow | undefined> = new Array<Flow | undefined>(MIN_ROWS);
   #methods: Array<string | undefined> = new Array<string | undefined>(MIN_ROWS);
   #numbers = new Float64Array(MIN_ROWS);
+  #keyHashes = new Int32Array(MIN_ROWS);
   #expires = new Float64Array(MIN_ROWS);
   #chunks = new Int32Array(MIN_ROWS);
   #offsets = new Int32Array(MIN_ROWS);
@@ -87,8 +89,9 @@ export class CompletedTable {
    * `holds` (the transaction's row, valid until it terminates).
    */
   add(txn: CompletingTxn, bytes: Uint8Array): number {
-    const old = this.#byKey.get(txn.key);
-    if (old !== undefined) this.#drop(old, TerminationReason.normal); // never happens: keys are unique among live transactions
+    const hash = stringHash(txn.key);
+    const old = this.#byKey.get(txn.key, hash);
+    if (old >= 0) this.#drop(old, TerminationReason.normal); // never happens: keys are unique among live transactions
     if (this.#tail - this.#head > this.#mask) this.#resize((this.#mask + 1) * 2);
     const seq = this.#tail++;
     const i = seq & this.#mask;
@@ -96,12 +99,13 @@ export class CompletedTable {
     this.#flows[i] = txn.flow;
     this.#methods[i] = txn.method;
     this.#numbers[i] = txn.number;
+    this.#keyHashes[i] = hash;
     this.#expires[i] = this.#host.clock.now() + this.#lifetimeMs;
     this.#offsets[i] = this.#slab.append(bytes);
     this.#chunks[i] = this.#slab.lastChunk;
     this.#lengths[i] = bytes.length;
-    this.#byKey.set(txn.key, seq);
-    this.#byNumber.set(txn.number, seq);
+    this.#byKey.add(hash, seq);
+    this.#byNumber.add(numberHash(txn.number), seq);
     if (this.#timer === undefined) this.#arm();
     return seq;
   }
@@ -113,7 +117,7 @@ export class CompletedTable {
 
   /** Whether server transaction number `n` is in Completed. */
   hasNumber(n: number): boolean {
-    return this.#byNumber.has(n);
+    return this.#byNumber.get(n, numberHash(n)) >= 0;
   }
 
   /**
@@ -122,8 +126,8 @@ export class CompletedTable {
    * transaction (§17.2.4).
    */
   absorb(key: string): boolean {
-    const seq = this.#byKey.get(key);
-    if (seq === undefined) return false;
+    const seq = this.#byKey.get(key, stringHash(key));
+    if (seq < 0) return false;
     const i = seq & this.#mask;
     const id = this.#host.idOf(this.#numbers[i] as number);
     const method = this.#methods[i] as string;
@@ -193,11 +197,11 @@ export class CompletedTable {
     const key = this.#keys[i] as string;
     const n = this.#numbers[i] as number;
     const method = this.#methods[i] as string;
+    this.#byKey.delete(key, this.#keyHashes[i] as number); // before the row is cleared: the indexes read it
+    this.#byNumber.delete(n, numberHash(n));
     this.#keys[i] = undefined;
     this.#flows[i] = undefined;
     this.#methods[i] = undefined;
-    this.#byKey.delete(key);
-    this.#byNumber.delete(n);
     this.#host.emit({ type: 'terminated', side: TxnSide.server, id: this.#host.idOf(n), method, state: 'completed', reason });
   }
 
@@ -208,6 +212,7 @@ export class CompletedTable {
     const flows = new Array<Flow | undefined>(rows);
     const methods = new Array<string | undefined>(rows);
     const numbers = new Float64Array(rows);
+    const keyHashes = new Int32Array(rows);
     const expires = new Float64Array(rows);
     const chunks = new Int32Array(rows);
     const offsets = new Int32Array(rows);
@@ -219,6 +224,7 @@ export class CompletedTable {
       flows[to] = this.#flows[from];
       methods[to] = this.#methods[from];
       numbers[to] = this.#numbers[from] as number;
+      keyHashes[to] = this.#keyHashes[from] as number;
       expires[to] = this.#expires[from] as number;
       chunks[to] = this.#chunks[from] as number;
       offsets[to] = this.#offsets[from] as number;
@@ -229,6 +235,7 @@ export class CompletedTable {
     this.#flows = flows;
     this.#methods = methods;
     this.#numbers = numbers;
+    this.#keyHashes = keyHashes;
     this.#expires = expires;
     this.#chunks = chunks;
     this.#offsets = offsets;
