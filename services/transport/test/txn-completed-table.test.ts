@@ -184,8 +184,9 @@ describe('txn completed table: non-INVITE server transactions in Completed over 
     gc();
     const perTxn = (process.memoryUsage().heapUsed - before) / n;
     assert.equal(h.layer.size().server, n + 1);
-    // About 170 B here (key string, two map entries, ring slots); a machine with its parsed
-    // request and timer was over 2 KB. Responses are counted apart (slab, outside the JS heap).
+    // About 140 B here (the key string and its ring slots; the indexes are typed arrays); a machine
+    // with its parsed request and timer was over 2 KB. Responses are counted apart (slab, outside
+    // the JS heap).
     assert.ok(perTxn < 600, `${perTxn.toFixed(0)} bytes of heap per completed transaction`);
     assert.ok(h.layer.completedResponseBytes() < (n + 1) * 400 + 256 * 1024, 'response bytes bounded by the responses themselves');
   });
