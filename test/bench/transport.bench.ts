@@ -18,9 +18,11 @@
  *
  * `--node-args` gives Node.js options to the transport (e.g. GC sizes; default none, as `sipnats up`
  * and the images start it); with `--trace-gc` among them, the transport's GC pauses during the
- * fixed-rate run are summed up (count, total, longest, pauses over 5 and 10 ms, heap after GC); with `--transport-main` an older build (a copy of
- * services/transport/dist kept inside services/transport so that its imports resolve) runs instead
- * of the current one, so that two versions are compared under the same conditions.
+ * fixed-rate run are summed up (count, total, longest, pauses over 5 and 10 ms, heap after GC).
+ * With `--transport-main` an older build (a copy of services/transport/dist in
+ * services/transport/node_modules/.bench-x, where its imports resolve and neither git nor eslint
+ * look) runs instead of the current one, so that two versions are compared under the same
+ * conditions.
  * `--fixed-seconds` makes the fixed-rate run longer than 5 s: beyond 32 s (Timer J) the transport
  * holds as many completed transactions as it will at that rate.
  *

@@ -18,8 +18,8 @@
  *   node --expose-gc --import tsx test/bench/txn-memory.bench.ts --rate 5000 --seconds 45
  *        [--layer <built txn/index.js>]
  *
- * `--layer` runs another build of the layer (e.g. a copy of services/transport/dist kept inside
- * services/transport) to compare two versions. Build first: `pnpm -s build`.
+ * `--layer` runs another build of the layer (e.g. a copy of services/transport/dist in
+ * services/transport/node_modules/.bench-x) to compare two versions. Build first: `pnpm -s build`.
  */
 import { PerformanceObserver, constants, monitorEventLoopDelay, type PerformanceEntry } from 'node:perf_hooks';
 import { resolve } from 'node:path';
