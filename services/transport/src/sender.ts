@@ -16,20 +16,20 @@ import { Priority, type Publisher } from './publish/publisher.js';
 const SIP_VERSION_SP = Buffer.from('SIP/2.0 ', 'latin1');
 
 /** True when serialized `bytes` are a response (`SIP/2.0 ` first). */
-function isResponse(bytes: Uint8Array): boolean {
+export function isResponse(bytes: Uint8Array): boolean {
   if (bytes.length < SIP_VERSION_SP.length) return false;
   for (let i = 0; i < SIP_VERSION_SP.length; i++) if (bytes[i] !== SIP_VERSION_SP[i]) return false;
   return true;
 }
 
 /** Status class label of serialized response bytes (`SIP/2.0 NNN`), without making a string. */
-function statusClassOf(bytes: Uint8Array): string {
+export function statusClassOf(bytes: Uint8Array): string {
   const d = (bytes[8] ?? 0) - 0x30;
   return statusClass(d >= 0 && d <= 9 ? d * 100 : 0);
 }
 
 /** Method label of serialized request bytes: a known method's constant name, else `other`. */
-function methodLabelOf(bytes: Uint8Array): string {
+export function methodLabelOf(bytes: Uint8Array): string {
   const end = Math.min(bytes.length, 16);
   let sp = 0;
   while (sp < end && bytes[sp] !== 0x20) sp++;

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
-import { startLine, traceStartLine } from '../src/sender.js';
+import { isResponse, methodLabelOf, statusClassOf, traceStartLine } from '../src/sender.js';
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
 describe('sender: start lines', function () {
-  it('reads the method of a request and the status of a response', function () {
-    assert.deepEqual(startLine(bytes('INVITE sip:bob@x SIP/2.0\r\nVia: x\r\n')), { kind: 'request', method: 'INVITE', status: 0 });
-    assert.deepEqual(startLine(bytes('SIP/2.0 486 Busy Here\r\n')), { kind: 'response', method: '', status: 486 });
+  it('reads the method label of a request and the status class of a response from the bytes', function () {
+    const invite = bytes('INVITE sip:bob@x SIP/2.0\r\nVia: x\r\n');
+    assert.equal(isResponse(invite), false);
+    assert.equal(methodLabelOf(invite), 'INVITE');
+    assert.equal(methodLabelOf(bytes('FOO sip:bob@x SIP/2.0\r\n')), 'other');
+    const busy = bytes('SIP/2.0 486 Busy Here\r\n');
+    assert.equal(isResponse(busy), true);
+    assert.equal(statusClassOf(busy), '4xx');
   });
 
   it('a trace line is the start line only, bounded, with a userinfo password masked', function () {
