@@ -87,14 +87,15 @@ export function readUdpKernelStats(ports: ReadonlySet<number>): UdpSocketStats[]
  * (the bound UDP listeners).
  */
 export function registerUdpKernelMetrics(registry: Registry, ports: () => ReadonlySet<number>, read = readUdpKernelStats): void {
-  let last: UdpSocketStats[] = [];
-  let lastAt = -1;
-  // Both metrics are collected in one scrape: read the kernel once for the pair.
+  // A scrape collects every metric in the same tick: the pair shares one read of the kernel,
+  // and the next scrape reads again.
+  let last: UdpSocketStats[] | undefined;
   const sample = (): UdpSocketStats[] => {
-    const now = Date.now();
-    if (now - lastAt > 100) {
+    if (last === undefined) {
       last = read(ports());
-      lastAt = now;
+      setImmediate(() => {
+        last = undefined;
+      });
     }
     return last;
   };
