@@ -40,6 +40,8 @@ const SDP = 'v=0\r\no=ctl 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt
 export interface Controller {
   readonly offers: () => number;
   readonly answered: () => number;
+  /** Calls offered whose ACK (`confirmed`) has not been seen: their setup is still in flight. */
+  readonly inSetup: () => number;
   /** Commands that failed after retries (each a short reason). */
   readonly failures: string[];
   close(): Promise<void>;
@@ -81,12 +83,16 @@ export async function startController(cluster: LocalCluster): Promise<Controller
       void answer(ev.value.call);
     }
   })();
+  let confirmed = 0;
+  const confirmedSub = nc.subscribe('sip.evt.call.confirmed', { callback: () => void confirmed++ });
   await nc.flush();
   return {
     offers: () => offers,
     answered: () => answered,
+    inSetup: () => offers - confirmed,
     failures,
     async close() {
+      confirmedSub.unsubscribe();
       await nc.close().catch(() => undefined);
     },
   };
