@@ -16,11 +16,12 @@
  * `SIPNATS_KV_STORAGE=memory`, or `NODE_OPTIONS=--import=/path/to/profiler-hook.mjs` to profile it).
  * Also prints the calls-bucket KV operations per completed call (from the ua's /metrics).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { CallEvent, decodeJson } from '@sipnats/contracts';
+import { clean, kvOps, opsPerCall, percentile, startMeasuredSipp, table, type SippFigures } from '../support/bench.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { freePort } from '../support/ports.js';
 import { startSipp, type SippRun } from '../support/sipp.js';
@@ -44,79 +45,18 @@ const UA_ENV: Record<string, string> = Object.fromEntries(
 const PRECISE = ['-timer_resol', '1'] as const;
 const SDP = 'v=0\r\no=bench 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
 
-interface RunFigures {
-  readonly target: number;
-  readonly calls: number;
-  readonly successful: number;
-  readonly failed: number;
-  /** Calls created per second, as SIPp measured it. */
-  readonly createdRate: number;
-  /** Successful calls per second of wall time (start of SIPp to its exit). */
-  readonly completedRate: number;
-  readonly retransmissions: number;
-  /** Response times of the rtd="true" response (ms, SIPp's millisecond resolution). */
-  readonly rtt: number[];
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
-
-/** The last row of SIPp's -trace_stat CSV as a map of column → value. */
-function lastStats(dir: string, prefix: string): Map<string, string> {
-  const file = readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('_.csv'));
-  if (file === undefined) return new Map();
-  const lines = readFileSync(join(dir, file), 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const head = (lines[0] ?? '').split(';');
-  const last = (lines.at(-1) ?? '').split(';');
-  return new Map(head.map((h, i) => [h, last[i] ?? '']));
-}
-
-function rtts(dir: string, prefix: string): number[] {
-  const file = readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('_rtt.csv'));
-  if (file === undefined) return [];
-  return readFileSync(join(dir, file), 'utf8')
-    .split('\n')
-    .slice(1)
-    .map((l) => Number(l.split(';')[1]))
-    .filter((n) => Number.isFinite(n))
-    .sort((a, b) => a - b);
-}
-
 /** One SIPp UAC run in its own directory; figures from its CSV files. */
-async function uacRun(o: { scenario: string; remote: string; rate: number; calls: number; limit?: number; args?: readonly string[]; service?: string }): Promise<RunFigures> {
-  const dir = mkdtempSync(join(tmpdir(), 'sipnats-bench-sipp-'));
-  try {
-    const started = Date.now();
-    const run = startSipp({
-      scenario: o.scenario,
-      remote: o.remote,
-      localPort: await freePort(),
-      calls: o.calls,
-      rate: o.rate,
-      timeoutMs: Math.ceil(o.calls / Math.max(1, o.rate)) * 1000 + 60_000,
-      args: ['-s', o.service ?? 'bench', '-trace_stat', '-fd', '1', '-trace_rtt', '-rtt_freq', '1', '-recv_timeout', '10000', ...(o.limit === undefined ? [] : ['-l', String(o.limit)]), ...(o.args ?? [])],
-      cwd: dir,
-    });
-    await run.done;
-    const wall = (Date.now() - started) / 1000;
-    const prefix = o.scenario.replace(/\.xml$/, '');
-    const s = lastStats(dir, prefix);
-    const num = (k: string): number => Number(s.get(k) ?? 'NaN');
-    return {
-      target: o.rate,
-      calls: o.calls,
-      successful: num('SuccessfulCall(C)'),
-      failed: num('FailedCall(C)'),
-      createdRate: num('CallRate(C)'),
-      completedRate: num('SuccessfulCall(C)') / wall,
-      retransmissions: num('Retransmissions(C)'),
-      rtt: rtts(dir, prefix),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+async function uacRun(o: { scenario: string; remote: string; rate: number; calls: number; limit?: number; args?: readonly string[]; service?: string }): Promise<SippFigures> {
+  return startMeasuredSipp({
+    scenario: o.scenario,
+    remote: o.remote,
+    localPort: await freePort(),
+    calls: o.calls,
+    rate: o.rate,
+    rtt: true,
+    timeoutMs: Math.ceil(o.calls / Math.max(1, o.rate)) * 1000 + 60_000,
+    args: ['-s', o.service ?? 'bench', '-recv_timeout', '10000', ...(o.limit === undefined ? [] : ['-l', String(o.limit)]), ...(o.args ?? [])],
+  }).done;
 }
 
 /**
@@ -124,7 +64,7 @@ async function uacRun(o: { scenario: string; remote: string; rate: number; calls
  * REGISTER_PROCS processes, each a different user with one registration in flight (-l 1), run
  * side by side; no two registrations of one address of record race each other.
  */
-async function registerRun(remote: string, users: readonly { username: string; password: string }[]): Promise<RunFigures> {
+async function registerRun(remote: string, users: readonly { username: string; password: string }[]): Promise<SippFigures> {
   const started = Date.now();
   const per = Math.ceil(REGISTERS / REGISTER_PROCS);
   const runs = await Promise.all(
@@ -137,44 +77,30 @@ async function registerRun(remote: string, users: readonly { username: string; p
   return {
     target: 0,
     calls: per * runs.length,
+    code: runs.every((r) => r.code === 0) ? 0 : 1,
     successful,
     failed: runs.reduce((n, r) => n + r.failed, 0),
     createdRate: runs.reduce((n, r) => n + r.createdRate, 0),
     completedRate: successful / wall,
     retransmissions: runs.reduce((n, r) => n + r.retransmissions, 0),
+    failures: runs.map((r) => r.failures).filter((f) => f !== '').join('; '),
+    seconds: wall,
     rtt: runs.flatMap((r) => r.rtt).sort((a, b) => a - b),
+    rttRate: Number.NaN,
+    sippCpu: runs.reduce((n, r) => n + r.sippCpu, 0),
+    output: '',
   };
 }
 
 /** KV operations on the calls bucket so far, by operation, from the ua's /metrics. */
 async function callsKvOps(ua: UaProcess): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const body = (await ua.http('/metrics')).body;
-  for (const m of body.matchAll(/^sipnats_ua_kv_seconds_count\{([^}]*)\} (\d+)/gm)) {
-    const labels = m[1] ?? '';
-    if (!labels.includes('bucket="sipnats_calls"')) continue;
-    const op = /op="([^"]+)"/.exec(labels)?.[1] ?? '?';
-    out.set(op, (out.get(op) ?? 0) + Number(m[2]));
-  }
-  return out;
+  return kvOps((await ua.http('/metrics')).body, 'sipnats_calls');
 }
 
-function opsPerCall(before: Map<string, number>, after: Map<string, number>, calls: number): string {
-  const parts: string[] = [];
-  let total = 0;
-  for (const [op, n] of after) {
-    const d = n - (before.get(op) ?? 0);
-    total += d;
-    if (d > 0) parts.push(`${op} ${(d / calls).toFixed(2)}`);
-  }
-  return `${(total / Math.max(1, calls)).toFixed(2)} (${parts.join(', ')})`;
-}
-
-const clean = (f: RunFigures): boolean => f.failed === 0 && f.successful === f.calls;
 
 /** Steps the rate up; stops at the first step with a failed call. */
-async function stepRates(label: string, remote: string): Promise<RunFigures[]> {
-  const out: RunFigures[] = [];
+async function stepRates(label: string, remote: string): Promise<SippFigures[]> {
+  const out: SippFigures[] = [];
   for (const rate of RATES) {
     const f = await uacRun({ scenario: 'ua-bench-call.xml', remote, rate, calls: rate * STEP_SECONDS });
     out.push(f);
@@ -185,14 +111,8 @@ async function stepRates(label: string, remote: string): Promise<RunFigures[]> {
   return out;
 }
 
-function latencyRow(name: string, f: RunFigures): string[] {
+function latencyRow(name: string, f: SippFigures): string[] {
   return [name, `${f.target}`, f.createdRate.toFixed(0), `${f.successful}/${f.calls}`, `${f.failed}`, `${percentile(f.rtt, 50)}`, `${percentile(f.rtt, 99)}`, `${f.rtt.at(-1) ?? Number.NaN}`];
-}
-
-function table(title: string, head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [`\n${title}`, line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -243,8 +163,8 @@ async function main(): Promise<void> {
     const register = await registerRun(uaRemote, users);
     process.stderr.write(`register run: ${register.successful}/${register.calls} ok\n`);
 
-    let refSteps: RunFigures[] = [];
-    let refLatency: RunFigures | undefined;
+    let refSteps: SippFigures[] = [];
+    let refLatency: SippFigures | undefined;
     if (REFERENCE) {
       const uasPort = await freePort();
       uas = startSipp({ scenario: 'builtin:uas', localPort: uasPort, calls: 10_000_000, rate: 1, timeoutMs: 3_600_000 });
@@ -253,7 +173,7 @@ async function main(): Promise<void> {
       refLatency = await uacRun({ scenario: 'ua-bench-call.xml', remote: `127.0.0.1:${uasPort}`, rate: LATENCY_RATE, calls: LATENCY_RATE * STEP_SECONDS, args: PRECISE });
     }
 
-    const best = (steps: readonly RunFigures[]): string => {
+    const best = (steps: readonly SippFigures[]): string => {
       const ok = steps.filter(clean);
       const top = ok.at(-1);
       if (top === undefined) return 'no clean step';

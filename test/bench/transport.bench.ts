@@ -34,17 +34,17 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuPercent, cpuSnapshot, formatCpu, loadAverage, percentile, startMeasuredSipp } from '../support/bench.js';
 import { stopProcess, waitForTcp } from '../support/nats-server.js';
 import { freePort } from '../support/ports.js';
 import { startTransport } from '../support/transport-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCENARIO = join(ROOT, 'test/sipp/transport-bench-options.xml');
+const SCENARIO = 'transport-bench-options.xml';
 const PEERS = join(ROOT, 'test/support/transport-bench-peers.ts');
 const DEFAULT_RATES = [2000, 5000, 8000, 12000, 16000, 20000, 25000, 30000];
 const STEP_SECONDS = 5;
 const FIXED_RATE = 5000;
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 interface Args {
   readonly only: ReadonlySet<string>;
@@ -146,16 +146,6 @@ function gcTrace(child: ChildProcess, spawnedAt: number): () => GcWindow {
 interface Target {
   readonly name: string;
   start(port: number, work: string): Promise<Running>;
-}
-
-function cpuTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(rest[11]) + Number(rest[12]);
-  } catch {
-    return 0;
-  }
 }
 
 function childrenOf(pid: number): number[] {
@@ -320,52 +310,23 @@ interface SippRun {
   readonly successful: number;
   readonly failed: number;
   readonly seconds: number;
+  /** Ascending. */
   readonly rtts: number[];
-  readonly sippTicks: number;
+  readonly sippCpu: number;
 }
 
-function runSipp(port: number, sippPort: number, rate: number, calls: number, work: string, rtt: boolean): Promise<SippRun> {
-  const dir = mkdtempSync(join(work, 'sipp-'));
-  const stat = join(dir, 'stat.csv');
-  const args = [
-    '-sf', SCENARIO, `127.0.0.1:${port}`,
-    '-i', '127.0.0.1', '-p', String(sippPort), '-t', 'u1',
-    '-m', String(calls), '-r', String(rate),
-    '-nostdin', '-timeout', `${Math.ceil(calls / rate) + 30}s`, '-timeout_error',
-    '-buff_size', '4194304', '-max_recv_loops', '100000', '-max_sched_loops', '100000',
-    '-trace_stat', '-stf', stat, '-fd', '1',
-  ];
-  if (rtt) args.push('-trace_rtt', '-rtt_freq', '1');
-  const started = process.hrtime.bigint();
-  const child = spawn('sipp', args, { cwd: dir, stdio: 'ignore' });
-  let ticks = 0;
-  const sampler = setInterval(() => (ticks = cpuTicks(child.pid as number)), 200);
-  return new Promise((resolve) => {
-    child.once('exit', (code) => {
-      clearInterval(sampler);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const last = readFileSync(stat, 'latin1').trim().split('\n').pop()?.split(';') ?? [];
-      const successful = Number(last[15] ?? 0);
-      const failed = Number(last[17] ?? 0);
-      const rtts: number[] = [];
-      if (rtt) {
-        const file = readdirSync(dir).find((f) => f.endsWith('_rtt.csv'));
-        if (file !== undefined) {
-          for (const line of readFileSync(join(dir, file), 'latin1').split('\n').slice(1)) {
-            const v = Number(line.split(';')[1]);
-            if (line !== '' && Number.isFinite(v)) rtts.push(v);
-          }
-        }
-      }
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ ok: code === 0 && failed === 0 && successful === calls, code, successful, failed, seconds, rtts, sippTicks: ticks });
-    });
-  });
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+async function runSipp(port: number, sippPort: number, rate: number, calls: number, rtt: boolean): Promise<SippRun> {
+  const f = await startMeasuredSipp({
+    scenario: SCENARIO,
+    remote: `127.0.0.1:${port}`,
+    localPort: sippPort,
+    calls,
+    rate,
+    rtt,
+    timeoutMs: (Math.ceil(calls / rate) + 30) * 1000,
+    args: ['-buff_size', '4194304', '-max_recv_loops', '100000', '-max_sched_loops', '100000'],
+  }).done;
+  return { ok: f.code === 0 && f.failed === 0 && f.successful === calls, code: f.code, successful: f.successful, failed: f.failed, seconds: f.seconds, rtts: f.rtt, sippCpu: f.sippCpu };
 }
 
 interface Result {
@@ -385,24 +346,21 @@ async function measure(target: Target, port: number, sippPort: number, rates: re
   const running = await target.start(port, work);
   let gcWindow: GcWindow | undefined;
   try {
-    await runSipp(port, sippPort, 1000, 2000, work, false); // warm-up (JIT, caches)
+    await runSipp(port, sippPort, 1000, 2000, false); // warm-up (JIT, caches)
     const pids = running.pids();
-    const before = new Map([...pids].map(([n, ps]) => [n, ps.reduce((s, p) => s + cpuTicks(p), 0)]));
+    const before = cpuSnapshot(pids);
     gcWindow = running.gcWindow?.();
-    const fixed = await runSipp(port, sippPort, FIXED_RATE, Math.round(FIXED_RATE * fixedSeconds), work, true);
+    const fixed = await runSipp(port, sippPort, FIXED_RATE, Math.round(FIXED_RATE * fixedSeconds), true);
     gcWindow?.close();
-    for (const [n, ps] of pids) r.cpu.push([n, ((ps.reduce((s, p) => s + cpuTicks(p), 0) - (before.get(n) ?? 0)) / CLK_TCK / fixed.seconds) * 100]);
-    r.cpu.push(['sipp', (fixed.sippTicks / CLK_TCK / fixed.seconds) * 100]);
+    r.cpu = [...cpuPercent(before, cpuSnapshot(pids), fixed.seconds), ['sipp', fixed.sippCpu]];
     const sorted = [...fixed.rtts].sort((a, b) => a - b);
     r.p50 = percentile(sorted, 50);
     r.p99 = percentile(sorted, 99);
     r.fixedOk = fixed.ok;
-    process.stdout.write(
-      `  fixed ${FIXED_RATE}/s: ${fixed.successful} ok, ${fixed.failed} failed, p50 ${r.p50} ms, p99 ${r.p99} ms; CPU ${r.cpu.map(([n, c]) => `${n} ${c.toFixed(0)}%`).join(', ')}\n`,
-    );
+    process.stdout.write(`  fixed ${FIXED_RATE}/s: ${fixed.successful} ok, ${fixed.failed} failed, p50 ${r.p50} ms, p99 ${r.p99} ms; CPU ${formatCpu(new Map(r.cpu))}\n`);
 
     for (const rate of rates) {
-      const run = await runSipp(port, sippPort, rate, rate * STEP_SECONDS, work, false);
+      const run = await runSipp(port, sippPort, rate, rate * STEP_SECONDS, false);
       const achieved = run.successful / run.seconds;
       process.stdout.write(`  -r ${rate}: ${run.successful} ok, ${run.failed} failed (exit ${run.code}) in ${run.seconds.toFixed(1)} s → ${achieved.toFixed(0)}/s\n`);
       if (!run.ok) {
@@ -428,7 +386,7 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   process.stdout.write(`transport bench: SIPp OPTIONS over UDP to 127.0.0.1:${port}, steps ${args.rates.join(', ')} /s × ${STEP_SECONDS} s, fixed ${FIXED_RATE}/s × ${args.fixedSeconds} s\n`);
   if (args.only.has('transport')) process.stdout.write(`transport: ${args.transportMain ?? 'services/transport/dist/main.js'}, node options: ${args.nodeArgs.join(' ') || '(none)'}\n`);
-  process.stdout.write(`machine: ${execFileSync('nproc').toString().trim()} cores, load ${readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ')} (shared)\n`);
+  process.stdout.write(`machine: ${execFileSync('nproc').toString().trim()} cores, load ${loadAverage()} (shared)\n`);
   try {
     for (const t of targets) {
       try {
@@ -447,7 +405,7 @@ async function main(): Promise<void> {
     const ratio = kam !== undefined && kam.achieved > 0 ? (x.achieved / kam.achieved).toFixed(2) : 'n/a';
     const lat = (v: number): string => (Number.isNaN(v) ? 'n/a' : `${v} ms`);
     process.stdout.write(
-      `| ${x.name} | ${x.maxRate} | ${x.achieved.toFixed(0)} | ${x.firstFailure} | ${lat(x.p50)}${x.fixedOk ? '' : ' (failures)'} | ${lat(x.p99)} | ${x.cpu.map(([n, c]) => `${n} ${c.toFixed(0)}%`).join(', ')} | ${ratio} |\n`,
+      `| ${x.name} | ${x.maxRate} | ${x.achieved.toFixed(0)} | ${x.firstFailure} | ${lat(x.p50)}${x.fixedOk ? '' : ' (failures)'} | ${lat(x.p99)} | ${formatCpu(new Map(x.cpu))} | ${ratio} |\n`,
     );
   }
   const tr = results.find((x) => x.name === 'transport');

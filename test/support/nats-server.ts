@@ -12,6 +12,8 @@ import { freePort } from './ports.js';
 export interface NatsServer {
   readonly port: number;
   readonly url: string;
+  /** Process id of the running server (undefined while it is stopped). */
+  readonly pid: number | undefined;
   /** Stops the server process (SIGTERM, then SIGKILL); the port and store stay reserved. */
   stop(): Promise<void>;
   /** Starts it again on the same port. */
@@ -67,6 +69,9 @@ export async function startNatsServer(): Promise<NatsServer> {
   return {
     port,
     url: `nats://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
     start,
     stop,
     async dispose() {

@@ -22,7 +22,13 @@ export interface UaProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
-export async function startUa(o: { natsUrl: string; instance: string; env?: Readonly<Record<string, string>> }): Promise<UaProcess> {
+export async function startUa(o: {
+  natsUrl: string;
+  instance: string;
+  env?: Readonly<Record<string, string>>;
+  /** Extra Node.js options before the script (e.g. `--cpu-prof`). */
+  nodeArgs?: readonly string[];
+}): Promise<UaProcess> {
   const httpPort = await freePort();
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
@@ -33,7 +39,7 @@ export async function startUa(o: { natsUrl: string; instance: string; env?: Read
     LOG_LEVEL: process.env['SIPNATS_TEST_LOG_LEVEL'] ?? 'warn',
     ...o.env,
   };
-  const child = spawn(process.execPath, [UA_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), UA_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const keep = (chunk: Buffer): void => {
     for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logs.push(line);
