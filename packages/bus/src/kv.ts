@@ -28,13 +28,22 @@ export interface OpenKvOptions {
   /** Stream storage when the bucket is created: `file` (default, survives a server restart) or `memory`. */
   storage?: 'file' | 'memory';
   /**
-   * Let any replica answer reads (JetStream "direct get"). Off by default: a replica can lag the
-   * leader, so with several replicas a value one instance just wrote may read as missing on another
-   * (a BYE answered 481 for a call that exists). sipnats state is read-modify-write across
-   * instances, so reads go through the stream leader; turn this on only for read-mostly buckets
-   * where a stale read is harmless.
+   * Let the servers that hold the bucket answer reads themselves (JetStream "direct get"): about
+   * half the server work of a read through the JetStream API, and no JSON/base64 wrapping for the
+   * client. Default: on when the bucket has one replica, off with several. One replica is the
+   * leader itself, so a direct read sees every acknowledged write. With several, a replica can lag
+   * the leader and a value one instance just wrote may read as missing on another (a BYE answered
+   * 481 for a call that exists): sipnats state is read-modify-write across instances, so reads go
+   * through the stream leader there. Decided from the bucket's replica count each time it is
+   * opened (a bucket scaled up later reads through its leader from the next start on). Mirrors
+   * that serve direct gets (`mirror_direct`) are not expected for these buckets.
    */
   allowDirect?: boolean;
+}
+
+/** Whether a bucket with `replicas` replicas serves direct gets (OpenKvOptions.allowDirect). */
+export function directGets(replicas: number, allowDirect?: boolean): boolean {
+  return allowDirect ?? replicas === 1;
 }
 
 /** Opens the bucket, creating it when missing (idempotent; concurrent creators agree). */
@@ -44,19 +53,20 @@ export async function openKv(bus: Pick<Bus, 'nc'>, o: OpenKvOptions): Promise<KV
     history: o.history ?? 1,
     replicas: o.replicas ?? 1,
     maxValueSize: o.maxValueSize ?? 65_536,
-    allow_direct: o.allowDirect ?? false,
+    allow_direct: directGets(o.replicas ?? 1, o.allowDirect),
   };
   if (o.ttlMs !== undefined) opts.ttl = o.ttlMs;
   if (o.maxBytes !== undefined) opts.max_bytes = o.maxBytes;
   if (o.description !== undefined) opts.description = o.description;
   if (o.storage !== undefined) opts.storage = o.storage === 'memory' ? StorageType.Memory : StorageType.File;
   const kv = await new Kvm(jetstream(bus.nc)).create(o.bucket, opts);
-  // A bucket made earlier (or by another version) keeps its own allow_direct on open: bring it in
-  // line, since the setting decides whether reads can be stale.
+  // A bucket made earlier (or by another version, or with other replicas) keeps its own
+  // allow_direct on open: bring it in line, since the setting decides whether reads can be stale.
   const status = await kv.status();
-  if (status.streamInfo.config.allow_direct !== opts.allow_direct) {
+  const direct = directGets(status.streamInfo.config.num_replicas, o.allowDirect);
+  if (status.streamInfo.config.allow_direct !== direct) {
     const jsm = await jetstreamManager(bus.nc);
-    await jsm.streams.update(status.streamInfo.config.name, { allow_direct: opts.allow_direct ?? false });
+    await jsm.streams.update(status.streamInfo.config.name, { allow_direct: direct });
     return new Kvm(jetstream(bus.nc)).open(o.bucket);
   }
   return kv;

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { createLogger } from '@sipnats/logging';
 import { connectBus, type Bus } from '../src/connect.js';
 import { BUS_ERROR, BusError, KvConflictError } from '../src/errors.js';
-import { kvCreateJson, kvDelete, kvGetJson, kvPutJson, kvReplaceJson, kvUpdateJson, openKv } from '../src/kv.js';
+import { directGets, kvCreateJson, kvDelete, kvGetJson, kvPutJson, kvReplaceJson, kvUpdateJson, openKv } from '../src/kv.js';
 import { registerService } from '../src/service.js';
 import { freePort, NatsServer, waitFor } from './support.js';
 
@@ -54,17 +54,32 @@ describe('bus: against the shared nats-server', () => {
     await assert.rejects(openKv(bus, { bucket: 'bad.name' }), (e: unknown) => e instanceof BusError && e.code === BUS_ERROR.kvKey);
   });
 
-  it('openKv reads through the stream leader by default (no direct get), and brings an existing bucket in line', async () => {
+  it('direct gets: on by default for one replica, off for several (a replica can lag), an explicit choice wins', () => {
+    assert.equal(directGets(1), true);
+    assert.equal(directGets(3), false);
+    assert.equal(directGets(5), false);
+    assert.equal(directGets(1, false), false);
+    assert.equal(directGets(3, true), true);
+  });
+
+  it('openKv: direct gets by default only for a single-replica bucket (no replica to lag), and brings an existing bucket in line', async () => {
     const name = bucket();
     const direct = async (o: { allowDirect?: boolean }): Promise<boolean | undefined> =>
       (await (await openKv(bus, { bucket: name, ...o })).status()).streamInfo.config.allow_direct;
-    // Made by an older version (or an operator) with direct gets on…
-    assert.equal(await direct({ allowDirect: true }), true);
-    // …opened by this version: replicas may lag the leader, so direct gets go off.
-    assert.equal(await direct({}), false);
+    // Made by an older version (or an operator) with direct gets off…
+    assert.equal(await direct({ allowDirect: false }), false);
+    // …opened by this version: one replica is the leader itself, so direct gets go on.
+    assert.equal(await direct({}), true);
     const kv = await openKv(bus, { bucket: name });
     await kv.put('k', 'v');
     assert.equal((await kv.get('k'))?.string(), 'v');
+    // Read-after-write through direct gets, many times over.
+    for (let i = 0; i < 50; i++) {
+      const r = await kv.put('k', `v${i}`);
+      const e = await kv.get('k');
+      assert.equal(e?.revision, r);
+      assert.equal(e?.string(), `v${i}`);
+    }
   });
 
   it('typed JSON: create, get, replace with compare-and-set, delete', async () => {
