@@ -4,7 +4,7 @@
  * the metrics, calls build(), registers the NATS micro service, serves /healthz /readyz /metrics,
  * and drains on SIGTERM/SIGINT (stop taking requests, finish in-flight work, drain NATS, exit 0).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { connectBus, openKv, registerService } from '@sipnats/bus';
 import { loadConfigOrExit, parseHostPort } from '@sipnats/config';
 import { createLogger } from '@sipnats/logging';
@@ -19,6 +19,7 @@ import { createUaMetrics } from './ops/metrics.js';
 import { NodeDnsPort } from './resolver/node-dns.js';
 import { loadTrunkFile } from './outbound-reg/trunk-file.js';
 import { loadRouteFile } from './handlers/routes.js';
+import { pooledRandom } from './ports.js';
 import { natsMessaging } from './runtime/messaging.js';
 import { isCallsValue, KvCallStore, type CallsValue } from './store/call-store.js';
 import { KvBindingStore } from './store/kv-binding-store.js';
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
     credentials: new ChainedCredentialStore(credentialStores),
     nonceSecret,
     clock: Date.now,
-    random: (n) => randomBytes(n),
+    random: pooledRandom((buf) => randomFillSync(buf)),
     log,
     metrics,
     ...(config.routesFile === undefined ? {} : { routes: await loadRouteFile(config.routesFile) }),
