@@ -232,8 +232,12 @@ export class KvCallStore implements CallStore {
       if ((await this.get(t.call)) !== undefined) return false;
     }
     this.#cache.index.delete(CallCache.indexKey(t.callId, t.remoteTag));
-    await this.#r.delete(kvKey('dlg', t.callId, t.remoteTag));
-    if (t.markAt !== undefined) await this.#r.delete(KvCallStore.markKey(t.call, markSlot(t.markAt)));
+    // Index and mark of a call that is gone: in no particular order, so at once.
+    const markAt = t.markAt;
+    await Promise.all([
+      this.#r.delete(kvKey('dlg', t.callId, t.remoteTag)),
+      ...(markAt === undefined ? [] : [this.#r.delete(KvCallStore.markKey(t.call, markSlot(markAt)))]),
+    ]);
     return true;
   }
 
