@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { envelope, harness, sipText, type Harness } from './app-harness.js';
 import { invite, req, SDP_ANSWER, SDP_OFFER, type Dlg } from './app-sip.js';
-import { respondTo, sentRequests, settle, type Sent } from './app-uac.js';
+import { requests as sentRequests, respond as respondTo, settle, type Sent } from './app-uac-sip.js';
 
 const TARGET = 'sip:bob@127.0.0.2:5070';
 const NEW_OFFER = SDP_OFFER.replace('4000', '4002');

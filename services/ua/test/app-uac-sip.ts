@@ -31,7 +31,7 @@ export async function settle(h: Harness): Promise<void> {
   }
 }
 
-/** Delivers a response to the INVITE `inv` on its reply subject, as the transport would. */
+/** Delivers a response to the request `inv` (an INVITE, a BYE...) on its reply subject, as the transport would. */
 export async function respond(h: Harness, inv: Sent, status: number, reason: string, o: { toTag?: string; extra?: string[]; body?: string } = {}): Promise<void> {
   const m = inv.msg;
   const to = o.toTag === undefined ? m.to.raw : `${m.to.raw};tag=${o.toTag}`;
