@@ -30,6 +30,7 @@ import type { BindingStore } from './registrar/binding-store.js';
 import type { FlowIndexStore } from './registrar/flow-index.js';
 import { decodeFlowEvent, handleFlowClosed } from './handlers/flow-gone.js';
 import { CallTimers } from './runtime/call-timers.js';
+import { RemovalBook } from './runtime/removals.js';
 import { ClientTransactions } from './runtime/client-transactions.js';
 import type { Messaging, MessagingSubscription } from './runtime/messaging.js';
 import { RegistrationSweep, type RegistrationSweepOptions } from './runtime/registration-sweep.js';
@@ -83,6 +84,8 @@ export interface UaApp {
   readonly subjects: Subjects;
   readonly queue: WorkQueue;
   readonly timers: CallTimers;
+  /** Ended calls this instance is to remove, listed in KV once a second (runtime/removals.ts). */
+  readonly removals: RemovalBook;
   readonly registrationSweep: RegistrationSweep | undefined;
   readonly trunkRegistrations: TrunkRegistrations | undefined;
   /** Subscribes and starts the sweeps. */
@@ -155,8 +158,15 @@ export function build(deps: UaDeps): UaApp {
         algorithms: digestAlgorithms(config.digestAlgorithms),
       })
     : undefined;
+  const removals = new RemovalBook({
+    instance: config.instanceId,
+    store: deps.calls,
+    maxCalls: 500_000,
+    onUntracked: () => metrics.timersFired.inc({ timer: 'remove-untracked' }),
+  });
   const timers: CallTimers = new CallTimers({
     ctx: () => ctx,
+    removals,
     maxLocal: 100_000,
     sweepIntervalMs: config.sweepInterval,
     sweepBatch: 5000,
@@ -202,6 +212,7 @@ export function build(deps: UaDeps): UaApp {
     log,
     metrics,
     scheduleLocal: (call, at) => timers.schedule(call, at),
+    removals,
     bridgeEvents: (source, events) => reactToBridgeEvents(ctx, source, events),
     ...(deps.routes === undefined ? {} : { routes: deps.routes }),
     autoBridge: config.routing === 'bridge',
@@ -246,6 +257,7 @@ export function build(deps: UaDeps): UaApp {
     subjects,
     queue,
     timers,
+    removals,
     registrationSweep,
     trunkRegistrations,
     get draining() {
@@ -294,6 +306,9 @@ export function build(deps: UaDeps): UaApp {
       timers.stop();
       registrationSweep?.stop();
       await Promise.race([queue.close(), timeout]);
+      // The calls ended in the last second: listed in KV, so another instance removes them.
+      await Promise.race([removals.flush(deps.clock()).catch((err: unknown) => log.warn({ err }, 'removal list not written at drain')), timeout]);
+      messaging.flush?.(); // before the connection drains
       clearTimeout(timer);
       trunkRegistrations?.stop();
       clients.stop();

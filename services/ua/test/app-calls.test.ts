@@ -135,14 +135,18 @@ describe('ua app: inbound calls', () => {
     assert.equal(r?.msg.status, 480);
     assert.equal(r?.out.txn, txn);
     assert.deepEqual(h.callEvents().map((e) => [e.event, e.cause]), [['failed', 'NO_ANSWER']]);
-    // The ended call stays for 64·T1 (its mark moved to that time), then the sweep removes it.
-    assert.deepEqual(await h.calls.dueMarks(h.clock.read(), 10), []);
+    // The ended call has no mark (nothing is due but its removal); it stays for 64·T1, listed
+    // for removal by this instance, whose local timer then removes it and drops the list.
+    assert.equal(h.calls.marks.size, 0);
     assert.equal(h.calls.size, 1);
+    await h.app.removals.flush(h.clock.read());
+    assert.equal(h.calls.removalListCount, 1);
     h.clock.advance(64 * 500);
-    const removal = await h.calls.dueMarks(h.clock.read(), 10);
-    assert.equal(removal.length, 1);
-    await fireDueTimers(h.app.ctx, removal[0]?.call ?? '', removal[0]);
+    await fireDueTimers(h.app.ctx, marked[0]?.call ?? '');
     assert.equal(h.calls.size, 0);
+    h.clock.advance(1000); // the list of a second goes once that second is over
+    await h.app.removals.flush(h.clock.read());
+    assert.equal(h.calls.removalListCount, 0);
     assert.deepEqual(await h.calls.dueMarks(h.clock.read() + 3_600_000, 10), []);
   });
 

@@ -1,3 +1,4 @@
+import { ORPHAN_AFTER_MS } from '../src/runtime/removals.js';
 import assert from 'node:assert/strict';
 import { envelope, harness } from './app-harness.js';
 import { invite, req, SDP_ANSWER, type Dlg } from './app-sip.js';
@@ -37,9 +38,9 @@ describe('ua app: two instances, remembered entries and removal of ended calls',
     assert.ok(late.code === 'BAD_STATE' || late.code === 'CONFLICT');
   });
 
-  it('an ended call is removed after 64·T1 by any instance; then requests get 481 and commands NOT_FOUND', async () => {
+  it('an ended call of an instance that died is removed by another from its removal list; then requests get 481 and commands NOT_FOUND', async () => {
     const { a, b } = pair();
-    a.app.timers.stop(); // a's local removal timer would fire on real time: b's sweep does it
+    a.app.timers.stop(); // a "dies" after listing the call: its local removal timer never fires
     const d: Dlg = { callId: 'two-2', fromTag: 'y' };
     await a.send(envelope(invite(d)));
     const [offer] = a.callEvents();
@@ -50,15 +51,18 @@ describe('ua app: two instances, remembered entries and removal of ended calls',
     await a.send(envelope(req('BYE', d, 2)));
     assert.deepEqual(a.responses().map((r) => r.msg.status), [200]);
     assert.equal(a.calls.size, 1);
-    assert.equal([...a.calls.marks.values()].length, 1, 'one mark: the removal time');
-    a.clock.advance(64 * 500 - 1000);
-    assert.deepEqual(await b.calls.dueMarks(a.clock.read(), 10), []);
+    assert.equal(a.calls.marks.size, 0, 'no mark: only the removal is due');
+    await a.app.removals.flush(a.clock.read());
+    assert.equal(a.calls.removalListCount, 1);
+    // Within the grace period after the removal time, a's list is a's business.
+    a.clock.advance(64 * 500 + ORPHAN_AFTER_MS - 1000);
+    await b.app.timers.removeOrphans();
+    assert.equal(a.calls.size, 1);
     a.clock.advance(2000);
-    // b (which never saw the call) sweeps and removes it: entry, dialog index and mark.
-    await b.app.timers.sweep();
-    await b.idle();
+    // b (which never saw the call) finds a's list and removes the call (entry and index), then the list.
+    await b.app.timers.removeOrphans();
     assert.equal(a.calls.size, 0);
-    assert.equal(a.calls.marks.size, 0);
+    assert.equal(a.calls.removalListCount, 0);
     // a still remembers the index: the lookup through it finds no call, the KV index decides → 481.
     await a.send(envelope(req('BYE', d, 2)));
     assert.deepEqual(a.responses().map((r) => r.msg.status), [481]);

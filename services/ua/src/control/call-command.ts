@@ -21,6 +21,9 @@ export interface RunCallCommandOptions {
 }
 
 export async function runCallCommand(ctx: UaContext, call: string, command: DialogCommand, o: RunCallCommandOptions = {}): Promise<CallCommandOutcome> {
+  // A call this instance saw end stays ended (a bridge relays each side's end to the other, which
+  // often ended first): refused as the core would, without reading KV.
+  if (command.action === 'hangup' && ctx.calls.removalTicket(call) !== undefined) return { ok: false, code: REPLY_CODE.BAD_STATE, error: 'the call has already ended' };
   const outcome = await runStep<CommandOutcome>(
     ctx,
     call,

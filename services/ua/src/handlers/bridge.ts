@@ -42,7 +42,7 @@ import type { DialogRecord, Transition } from '../dialog/types.js';
 import type { Flow } from '../registrar/binding.js';
 import { canonicalAor } from '../registrar/aor.js';
 import { locate } from '../registrar/location.js';
-import type { BridgeState } from '../store/call-store.js';
+import type { BridgeState, CallEntry } from '../store/call-store.js';
 import type { UacEvent } from '../uac/types.js';
 import { runStep } from './call-runner.js';
 import { legMaxForwards, tooManyHops } from './bridge-hops.js';
@@ -122,18 +122,33 @@ export function bridgeCallHeader(cmd: Pick<BridgeCommand, 'call' | 'headers'>): 
   return { ok: false, error: `${SIP_HEADER_CALL} may only name the bridged call (${cmd.call.slice(0, 80)})` };
 }
 
-export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOutcome> {
+/** What a bridge will do, decided before anything is written. */
+export type BridgePlan =
+  /** Start these legs (the inbound call's entry gets `state`). */
+  | { readonly kind: 'legs'; readonly state: BridgeState; readonly legs: readonly LegInput[] }
+  /** Refused (nothing written): the command's outcome. */
+  | { readonly kind: 'refuse'; readonly outcome: UacOutcome }
+  /** Max-Forwards exhausted: the caller gets 483. */
+  | { readonly kind: 'too-many-hops' };
+
+function refuse(code: UacOutcome & { ok: false }): BridgePlan {
+  return { kind: 'refuse', outcome: code };
+}
+
+/**
+ * Plans the bridge of an inbound call from its entry (stored, or about to be: SIPNATS_ROUTING=bridge
+ * plans before the INVITE's entry is written, so the bridge state goes in with it).
+ */
+export async function planBridge(ctx: UaContext, cmd: BridgeCommand, inboundEntry: CallEntry): Promise<BridgePlan> {
   const callHeader = bridgeCallHeader(cmd);
-  if (!callHeader.ok) return { ok: false, code: REPLY_CODE.INVALID, error: callHeader.error };
-  const stored = await ctx.calls.get(cmd.call);
-  if (stored === undefined) return { ok: false, code: REPLY_CODE.NOT_FOUND, error: `no call ${cmd.call}` };
-  const inbound = stored.value.dialog;
+  if (!callHeader.ok) return refuse({ ok: false, code: REPLY_CODE.INVALID, error: callHeader.error });
+  const inbound = inboundEntry.dialog;
   if (inbound.role !== 'uas' || (inbound.phase !== 'offered' && inbound.phase !== 'early')) {
-    return { ok: false, code: REPLY_CODE.BAD_STATE, error: `only an inbound call that is not answered can be bridged (${inbound.role}, ${inbound.phase})` };
+    return refuse({ ok: false, code: REPLY_CODE.BAD_STATE, error: `only an inbound call that is not answered can be bridged (${inbound.role}, ${inbound.phase})` });
   }
-  if (stored.value.bridge !== undefined) return { ok: false, code: REPLY_CODE.CONFLICT, error: 'the call is already bridged' };
-  const maxForwards = legMaxForwards(stored.value.maxForwards);
-  if (maxForwards < 1) return tooManyHops(ctx, cmd.call);
+  if (inboundEntry.bridge !== undefined) return refuse({ ok: false, code: REPLY_CODE.CONFLICT, error: 'the call is already bridged' });
+  const maxForwards = legMaxForwards(inboundEntry.maxForwards);
+  if (maxForwards < 1) return { kind: 'too-many-hops' };
   const sdp = inbound.remoteSdp;
   let to: string;
   let from: string;
@@ -141,50 +156,65 @@ export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOut
     to = withoutTag(inbound.localUri);
     from = withoutTag(inbound.remoteUri);
   } catch {
-    return { ok: false, code: REPLY_CODE.INVALID, error: 'the inbound From/To cannot be reused' };
+    return refuse({ ok: false, code: REPLY_CODE.INVALID, error: 'the inbound From/To cannot be reused' });
   }
   const target = cmd.target ?? parseNameAddr(to).uri.raw;
   const targets = await targetsOf(ctx, target, cmd.target !== undefined);
-  if (targets === undefined) return { ok: false, code: REPLY_CODE.INVALID, error: `target ${target.slice(0, 80)} is not a SIP URI` };
+  if (targets === undefined) return refuse({ ok: false, code: REPLY_CODE.INVALID, error: `target ${target.slice(0, 80)} is not a SIP URI` });
   if (targets.length === 0) {
     const known = await isKnownUser(ctx, target);
-    return { ok: false, code: REPLY_CODE.NOT_FOUND, error: `${target.slice(0, 80)} is ${known ? 'a known user that is not registered' : 'not registered'} and no route matches`, ...(known ? { sipStatus: 480 } : {}) };
+    return refuse({ ok: false, code: REPLY_CODE.NOT_FOUND, error: `${target.slice(0, 80)} is ${known ? 'a known user that is not registered' : 'not registered'} and no route matches`, ...(known ? { sipStatus: 480 } : {}) });
   }
-  const legs = targets.map((_, i) => `${cmd.call}-b${i + 1}`);
-  const state: BridgeState = { legs, failed: [], ...(sdp === undefined ? { lateOffer: true } : {}) };
+  const ids = targets.map((_, i) => `${cmd.call}-b${i + 1}`);
+  const headers = { ...(inboundEntry.headers ?? {}), ...(cmd.headers ?? {}) };
+  const legs = targets.map((t, i): LegInput => ({
+    call: ids[i] ?? `${cmd.call}-b${i + 1}`,
+    from,
+    to: target === parseNameAddr(to).uri.raw ? to : `<${target}>`,
+    requestUri: t.requestUri,
+    ...(sdp === undefined ? {} : { sdp }),
+    ...(Object.keys(headers).length === 0 ? {} : { headers }),
+    ...(callHeader.value === undefined ? {} : { callHeader: callHeader.value }),
+    ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }),
+    maxForwards,
+    ...(t.route.length === 0 ? {} : { route: t.route.map((r) => (r.trim().startsWith('<') ? r.trim() : `<${r.trim()}>`)) }),
+    ...(t.pin === undefined ? {} : { pin: t.pin }),
+    ...(t.credentials === undefined ? {} : { credentials: t.credentials }),
+    ...(t.binding === undefined ? {} : { binding: t.binding }),
+    bridgeOf: cmd.call,
+  }));
+  return { kind: 'legs', state: { legs: ids, failed: [], ...(sdp === undefined ? { lateOffer: true } : {}) }, legs };
+}
+
+export async function bridge(ctx: UaContext, cmd: BridgeCommand): Promise<UacOutcome> {
+  // What this instance remembers is good enough to plan on: a call never goes back to unbridged or
+  // unanswered, and the bridge state is written below with compare-and-set, which checks again.
+  const stored = ctx.calls.cached(cmd.call) ?? (await ctx.calls.get(cmd.call));
+  if (stored === undefined) return { ok: false, code: REPLY_CODE.NOT_FOUND, error: `no call ${cmd.call}` };
+  const plan = await planBridge(ctx, cmd, stored.value);
+  if (plan.kind === 'refuse') return plan.outcome;
+  if (plan.kind === 'too-many-hops') return tooManyHops(ctx, cmd.call);
   const marked = await runStep<boolean>(ctx, cmd.call, (entry) => {
     if (entry.bridge !== undefined || (entry.dialog.phase !== 'offered' && entry.dialog.phase !== 'early')) return { kind: 'stop', result: false };
-    return { kind: 'transition', transition: unchangedDialog(entry.dialog), result: true, bridge: state };
+    return { kind: 'transition', transition: unchangedDialog(entry.dialog), result: true, bridge: plan.state };
   });
   if (marked.kind !== 'done' || !marked.result) return { ok: false, code: REPLY_CODE.CONFLICT, error: 'the call changed (answered, ended or bridged)' };
-  const headers = { ...(stored.value.headers ?? {}), ...(cmd.headers ?? {}) };
+  return startLegs(ctx, cmd.call, plan.legs);
+}
+
+/** Starts the planned legs of a call whose entry holds the bridge state; each leg that cannot start counts as failed. */
+export async function startLegs(ctx: UaContext, call: string, legs: readonly LegInput[]): Promise<UacOutcome> {
   const failures: string[] = [];
   await Promise.all(
-    targets.map(async (t, i) => {
-      const leg = legs[i] ?? `${cmd.call}-b${i + 1}`;
-      const r = await startLeg(ctx, {
-        call: leg,
-        from,
-        to: target === parseNameAddr(to).uri.raw ? to : `<${target}>`,
-        requestUri: t.requestUri,
-        ...(sdp === undefined ? {} : { sdp }),
-        ...(Object.keys(headers).length === 0 ? {} : { headers }),
-        ...(callHeader.value === undefined ? {} : { callHeader: callHeader.value }),
-        ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }),
-        maxForwards,
-        ...(t.route.length === 0 ? {} : { route: t.route.map((r) => (r.trim().startsWith('<') ? r.trim() : `<${r.trim()}>`)) }),
-        ...(t.pin === undefined ? {} : { pin: t.pin }),
-        ...(t.credentials === undefined ? {} : { credentials: t.credentials }),
-        ...(t.binding === undefined ? {} : { binding: t.binding }),
-        bridgeOf: cmd.call,
-      });
+    legs.map(async (input) => {
+      const r = await startLeg(ctx, input);
       if (!r.ok) {
-        failures.push(`${leg}: ${r.error}`);
-        await legDone(ctx, cmd.call, leg, 500);
+        failures.push(`${input.call}: ${r.error}`);
+        await legDone(ctx, call, input.call, 500);
       }
     }),
   );
-  if (failures.length === targets.length) return { ok: false, code: REPLY_CODE.INVALID, error: failures.join('; ') };
+  if (failures.length === legs.length) return { ok: false, code: REPLY_CODE.INVALID, error: failures.join('; ') };
   return { ok: true };
 }
 
@@ -210,10 +240,14 @@ async function isKnownUser(ctx: UaContext, target: string): Promise<boolean> {
   }
 }
 
-/** SIPNATS_ROUTING=bridge: a new inbound call is bridged at once; nowhere to go → 404 (480 for a known user). */
-export async function autoBridge(ctx: UaContext, call: string): Promise<void> {
-  const r = await bridge(ctx, { v: 1, action: 'bridge', call });
-  if (r.ok) return;
+/**
+ * SIPNATS_ROUTING=bridge: a new inbound call is bridged at once, as planned before its entry was
+ * written (with the plan's bridge state); nowhere to go → 404 (480 for a known user).
+ */
+export async function autoBridge(ctx: UaContext, call: string, plan: BridgePlan): Promise<void> {
+  const r = plan.kind === 'legs' ? await startLegs(ctx, call, plan.legs) : plan.kind === 'refuse' ? plan.outcome : await tooManyHops(ctx, call);
+  // Legs that could not start were each noted as failed: the last one rejected the call.
+  if (r.ok || plan.kind !== 'refuse') return;
   const status = r.sipStatus ?? (r.code === REPLY_CODE.NOT_FOUND ? 404 : 480);
   const rejected = await runCallCommand(ctx, call, { action: 'reject', status });
   if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call, error: r.error, status, rejected: rejected.ok }, 'inbound call not bridged');
@@ -365,19 +399,21 @@ async function relayAnswer(ctx: UaContext, source: BridgeSource, sdp: string): P
 }
 
 async function answered(ctx: UaContext, inbound: string, leg: string, sdp: string | undefined): Promise<void> {
-  const won = sdp !== undefined && (await answerInbound(ctx, inbound, leg, sdp));
-  if (!won) {
+  const won = sdp === undefined ? undefined : await answerInbound(ctx, inbound, leg, sdp);
+  if (won === undefined) {
     await runCallCommand(ctx, leg, { action: 'hangup', cause: 'NORMAL_CLEARING', reason: 'another branch answered first' });
     return;
   }
-  const entry = await ctx.calls.get(inbound);
-  for (const other of entry?.value.bridge?.legs ?? []) {
+  for (const other of won.bridge?.legs ?? []) {
     if (other !== leg) quietly(ctx, `hangup ${other}`, runCallCommand(ctx, other, { action: 'hangup', cause: 'NORMAL_CLEARING', reason: 'Call completed elsewhere' }));
   }
 }
 
-/** Answers the inbound call with the leg's SDP and notes that leg (in one write): the first leg wins. */
-async function answerInbound(ctx: UaContext, inbound: string, leg: string, sdp: string): Promise<boolean> {
+/**
+ * Answers the inbound call with the leg's SDP and notes that leg (in one write): the first leg
+ * wins. The entry written when this leg won; undefined when it lost.
+ */
+async function answerInbound(ctx: UaContext, inbound: string, leg: string, sdp: string): Promise<CallEntry | undefined> {
   const r = await runStep<boolean>(
     ctx,
     inbound,
@@ -389,7 +425,7 @@ async function answerInbound(ctx: UaContext, inbound: string, leg: string, sdp: 
     },
     { onResponse: responseFeeder(ctx) },
   );
-  return r.kind === 'done' && r.result;
+  return r.kind === 'done' && r.result ? r.entry : undefined;
 }
 
 /**

@@ -13,7 +13,7 @@
 import { t1 } from '../dialog/builders.js';
 import type { DialogRecord, TimerName, Transition } from '../dialog/types.js';
 import type { ResponseSpec } from '../sip-view.js';
-import { earliestTimer, type BridgeState, type CallEntry, type CallStore } from '../store/call-store.js';
+import { earliestTimer, markedDue, type BridgeState, type CallEntry, type CallStore } from '../store/call-store.js';
 import type { Stored } from '../store/kv-records.js';
 import type { RequestOrigin, UaContext } from './context.js';
 import { requestWithoutOwnContact, responseWithoutOwnContact } from './contact.js';
@@ -67,12 +67,12 @@ export interface NextEntryOptions {
 
 /**
  * Where the call's timer mark goes: at the earliest due time when it has none or that time is
- * earlier than the mark; an early mark stays (the sweep moves it when it finds nothing due), except
- * when the call ends: its mark goes to the removal time, so an ended call is visited once.
+ * earlier than the mark; an early mark stays (the sweep moves it when it finds nothing due) unless
+ * `exact`; nothing due (an ended call: its end cancelled every timer), no mark.
  */
-export function nextMarkAt(previous: number | undefined, due: number | undefined, ended: boolean): number | undefined {
+export function nextMarkAt(previous: number | undefined, due: number | undefined, exact: boolean): number | undefined {
   if (due === undefined) return undefined;
-  if (previous === undefined || due < previous || ended) return due;
+  if (previous === undefined || due < previous || exact) return due;
   return previous;
 }
 
@@ -95,7 +95,7 @@ export function nextEntry(entry: CallEntry, t: Transition, origin: RequestOrigin
     timers,
     ...(origin === undefined ? {} : { flow: origin.flow, peerInstance: origin.instance }),
   };
-  const markAt = nextMarkAt(oldMarkAt, earliestTimer(base), o.remark === true || (ended && oldRemoveAt === undefined));
+  const markAt = nextMarkAt(oldMarkAt, markedDue(base), o.remark === true);
   return { ...base, ...(markAt === undefined ? {} : { markAt }) };
 }
 
@@ -219,6 +219,7 @@ async function perform(ctx: UaContext, before: CallEntry, after: CallEntry, t: T
     );
   }
   await placeMark(ctx, record.call, before.markAt, after.markAt);
+  if (after.removeAt !== undefined && before.removeAt === undefined) ctx.removals?.note(record.call, after.removeAt);
   const due = earliestTimer(after);
   if (due !== undefined) ctx.scheduleLocal(record.call, due);
 }

@@ -62,6 +62,8 @@ export interface UaContext {
   readonly targetFailed?: (target: UacTarget) => void;
   /** Arms a local timer for a call (precise firing; the KV sweep is the safety net). */
   readonly scheduleLocal: (call: string, at: number) => void;
+  /** Ended calls this instance is to remove (runtime/removals.ts; absent: the local timer alone). */
+  readonly removals?: { note(call: string, removeAt: number): void; done(call: string): void };
 }
 
 /** A call taking part in a bridge: the inbound call (`bridge`) or a leg (`bridgeOf`). */

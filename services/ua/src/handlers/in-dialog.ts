@@ -31,6 +31,9 @@ export function responseFeeder(ctx: UaContext, onFinal?: (response: ResponseEnve
 }
 
 async function feedResponse(ctx: UaContext, call: string, env: ResponseEnvelope): Promise<void> {
+  // The answer to the BYE of a call this instance ended changes nothing (handleResponse ignores
+  // it): not worth a KV read.
+  if (env.cseq.method.toUpperCase() === 'BYE' && ctx.calls.removalTicket(call) !== undefined) return;
   await runStep(
     ctx,
     call,

@@ -11,7 +11,7 @@ import { acceptInvite } from '../dialog/uas-invite.js';
 import { randomToken } from '../ports.js';
 import { respond } from '../response.js';
 import { CALL_ENTRY_VERSION, type CallEntry } from '../store/call-store.js';
-import { autoBridge } from './bridge.js';
+import { autoBridge, planBridge } from './bridge.js';
 import { createCall } from './call-runner.js';
 import { repeatedInvite } from './redelivery.js';
 import { localContact } from './contact.js';
@@ -71,7 +71,9 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
     ...(maxForwards === undefined ? {} : { maxForwards }),
     timers: {},
   };
-  const created = await createCall(ctx, entry, t, { origin, method: 'INVITE' });
+  // SIPNATS_ROUTING=bridge: the bridge is planned now, so its state is part of the first write.
+  const plan = ctx.autoBridge === true ? await planBridge(ctx, { v: 1, action: 'bridge', call }, entry) : undefined;
+  const created = await createCall(ctx, plan?.kind === 'legs' ? { ...entry, bridge: plan.state } : entry, t, { origin, method: 'INVITE' });
   if (created === undefined) {
     // An adopted call created meanwhile by the delivery that claimed its index: that one answers.
     if (adopted !== undefined) return;
@@ -80,5 +82,5 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
   }
   // Per call: debug, not info (the `offer` event and the metrics record every call).
   if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ call, callId: req.callId, from: req.from.uri.raw, to: req.to.uri.raw }, 'call offered');
-  if (ctx.autoBridge === true) void autoBridge(ctx, call).catch((err: unknown) => ctx.log.warn({ err, call }, 'automatic bridge failed'));
+  if (plan !== undefined) void autoBridge(ctx, call, plan).catch((err: unknown) => ctx.log.warn({ err, call }, 'automatic bridge failed'));
 }

@@ -196,18 +196,29 @@ function uacStep<R>(ctx: UaContext, call: string, decide: (entry: UacEntry) => D
   return run;
 }
 
+/**
+ * One CAS step of an outbound call. As for call entries (call-runner.ts), the first attempt starts
+ * from the entry this instance remembers, and a decision that writes nothing is taken again on a
+ * fresh read: only a successful write proves the remembered entry was current.
+ */
 async function uacStepNow<R>(ctx: UaContext, call: string, decide: (entry: UacEntry) => Decision<R>, learn?: (entry: UacEntry) => UacEntry): Promise<UacStepOutcome<R>> {
-  for (let i = 0; i < 5; i++) {
-    const stored: Stored<UacEntry> | undefined = await ctx.uacs.get(call);
+  let remembered = ctx.uacs.cached(call);
+  for (let i = 0; i < 5; ) {
+    const fromCache = remembered !== undefined;
+    const stored: Stored<UacEntry> | undefined = remembered ?? (await ctx.uacs.get(call));
+    remembered = undefined;
     if (stored === undefined) return { kind: 'not-found' };
     const base = learn === undefined ? stored.value : learn(stored.value);
     const decision = decide(base);
+    const writes = decision.kind === 'transition' && (decision.transition.changed || base !== stored.value);
+    if (!writes && fromCache) continue; // decide again on a fresh read (not counted as an attempt)
     if (decision.kind === 'stop') return { kind: 'done', result: decision.result };
     const t = decision.transition;
-    if (!t.changed && base === stored.value) {
+    if (!writes) {
       await perform(ctx, base, base, t);
       return { kind: 'done', result: decision.result };
     }
+    i++;
     const next = withTimers(base, t);
     if ((await ctx.uacs.update(next, stored.revision)) === undefined) continue;
     await perform(ctx, stored.value, next, t);
@@ -394,7 +405,8 @@ async function fireTimers(ctx: UaContext, call: string): Promise<void> {
     const t = handleUacTimer(ctx.dialog, entry.uac, due, now);
     return { kind: 'transition', transition: { ...t, changed: true, cancelTimers: [...t.cancelTimers, due] }, result: undefined };
   });
-  const after = await ctx.uacs.get(call);
+  // The step wrote (remembered) or read afresh: what this instance knows is current enough here.
+  const after = ctx.uacs.cached(call) ?? (await ctx.uacs.get(call));
   if (after !== undefined) scheduleTimers(ctx, after.value);
 }
 

@@ -18,7 +18,8 @@ import type { UaContext } from '../handlers/context.js';
 import { acceptPendingOffer, responseFeeder } from '../handlers/in-dialog.js';
 import { isUnavailable } from '../errors.js';
 import { LocalRetries } from './timer-retry.js';
-import { earliestTimer, removalTicket, type DueMark, type RemovalTicket } from '../store/call-store.js';
+import { earliestTimer, markedDue, markSlot, removalTicket, type DueMark, type RemovalTicket } from '../store/call-store.js';
+import { ORPHAN_AFTER_MS, type RemovalBook } from './removals.js';
 
 /** Most timers fired for one call in one go (a backlog after a long outage). */
 const MAX_FIRED_PER_RUN = 16;
@@ -36,16 +37,21 @@ function dueTimer(timers: Readonly<Partial<Record<TimerName, number>>>, now: num
 }
 
 /** Removes an ended call once its removal time passed (CAS on the entry; a changed entry is read again). */
-async function removeEnded(ctx: UaContext, call: string, first: RemovalTicket | undefined): Promise<void> {
+export async function removeEnded(ctx: UaContext, call: string, first: RemovalTicket | undefined): Promise<void> {
   let ticket = first;
   for (let i = 0; i < 3; i++) {
     if (ticket === undefined) {
       const stored = await ctx.calls.get(call);
-      ticket = stored === undefined ? undefined : removalTicket(stored);
+      if (stored === undefined) {
+        ctx.removals?.done(call); // removed meanwhile (by another instance)
+        return;
+      }
+      ticket = removalTicket(stored);
     }
     if (ticket === undefined || ticket.removeAt > ctx.clock()) return;
     if (await ctx.calls.remove(ticket)) {
       ctx.metrics.timersFired.inc({ timer: 'remove' });
+      ctx.removals?.done(call);
       return;
     }
     ticket = undefined;
@@ -107,19 +113,20 @@ export async function fireDueTimers(ctx: UaContext, call: string, mark?: DueMark
     return;
   }
   const due = earliestTimer(entry);
-  if (entry.markAt !== undefined && entry.markAt <= now && due !== undefined && due > entry.markAt) await remark(ctx, call);
+  const marked = markedDue(entry);
+  if (entry.markAt !== undefined && entry.markAt <= now && (marked === undefined || marked > entry.markAt)) await remark(ctx, call);
   // The next due time (e.g. the removal of an ended call): locally, so the sweep need not find it.
   if (due !== undefined && due > now) ctx.scheduleLocal(call, due);
 }
 
-/** The mark was early (nothing due yet): move it to the call's next due time. */
+/** The mark was early (nothing due yet): move it to the call's next due time (none: drop it). */
 async function remark(ctx: UaContext, call: string): Promise<void> {
   await runStep(
     ctx,
     call,
     (entry) => {
-      const due = earliestTimer(entry);
-      if (entry.markAt === undefined || due === undefined || due <= entry.markAt) return { kind: 'stop', result: undefined };
+      const due = markedDue(entry);
+      if (entry.markAt === undefined || (due !== undefined && due <= entry.markAt)) return { kind: 'stop', result: undefined };
       const transition = { record: entry.dialog, changed: true, responses: [], requests: [], events: [], timers: [], cancelTimers: [] };
       return { kind: 'transition', transition, result: undefined };
     },
@@ -129,6 +136,12 @@ async function remark(ctx: UaContext, call: string): Promise<void> {
 
 export interface CallTimersOptions {
   readonly ctx: () => UaContext;
+  /** This instance's removal lists (flushed by the sweep); absent: ended calls are removed by local timers only. */
+  readonly removals?: RemovalBook;
+  /** Every this often the sweep looks for removal lists left by instances that died (default 30 s). */
+  readonly orphanScanMs?: number;
+  /** Calls removed at once from an orphaned list (default 32). */
+  readonly orphanConcurrency?: number;
   /** Most local timers kept; beyond it the sweep alone fires timers. */
   readonly maxLocal: number;
   readonly sweepIntervalMs: number;
@@ -146,6 +159,8 @@ export class CallTimers {
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping = false;
   #stopped = false;
+  #orphaning = false;
+  #lastOrphanScan = Number.NEGATIVE_INFINITY;
 
   constructor(o: CallTimersOptions) {
     this.#o = o;
@@ -188,11 +203,47 @@ export class CallTimers {
     try {
       const marks = await ctx.calls.dueMarks(ctx.clock(), this.#o.sweepBatch);
       for (const mark of marks) if (!this.#local.has(mark.call)) this.#run(mark.call, mark);
+      await this.#o.removals?.flush(ctx.clock());
+      const now = ctx.clock();
+      if (this.#o.removals !== undefined && now - this.#lastOrphanScan >= (this.#o.orphanScanMs ?? 30_000)) {
+        this.#lastOrphanScan = now;
+        void this.removeOrphans();
+      }
     } catch (err) {
       if (isUnavailable(err)) ctx.log.warn({ err: (err as Error).message }, 'timer sweep: KV unavailable');
       else ctx.log.error({ err }, 'timer sweep failed');
     } finally {
       this.#sweeping = false;
+    }
+  }
+
+  /**
+   * Removes the calls of removal lists that their instance left behind (it died, or could not
+   * remove them in time), then the lists. Each call only if it ended and its time passed.
+   */
+  async removeOrphans(): Promise<void> {
+    const book = this.#o.removals;
+    if (book === undefined || this.#orphaning || this.#stopped) return;
+    this.#orphaning = true;
+    const ctx = this.#o.ctx();
+    try {
+      const refs = await ctx.calls.removalLists(markSlot(ctx.clock() - ORPHAN_AFTER_MS), this.#o.sweepBatch);
+      const width = this.#o.orphanConcurrency ?? 32;
+      for (const ref of refs) {
+        if (this.#stopped) return;
+        if (ref.instance === ctx.instance && book.tracks(ref.slot)) continue;
+        const calls = (await ctx.calls.readRemovals(ref)) ?? [];
+        for (let i = 0; i < calls.length; i += width) {
+          await Promise.all(calls.slice(i, i + width).map((call) => removeEnded(ctx, call, undefined)));
+        }
+        await ctx.calls.dropRemovals(ref);
+        if (calls.length > 0) ctx.log.info({ instance: ref.instance, slot: ref.slot, calls: calls.length }, 'ended calls of a removal list left behind removed');
+      }
+    } catch (err) {
+      if (isUnavailable(err)) ctx.log.warn({ err: (err as Error).message }, 'orphaned removal lists: KV unavailable');
+      else ctx.log.error({ err }, 'orphaned removal lists not processed');
+    } finally {
+      this.#orphaning = false;
     }
   }
 

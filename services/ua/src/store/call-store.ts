@@ -5,15 +5,19 @@
  *                                (the transport flow, armed timers); CAS by revision.
  * - `dlg.<Call-ID>.<peer tag>` → `{ call }`: finds the call of any request from the peer (its From
  *                                tag is the dialog's remote tag: INVITE, CANCEL, ACK, BYE...).
- * - `tmr.<second>.<call>`      → `{ at }`: the call has something due at or after that second (a
- *                                timer, an update deadline, or its removal after it ended). The
- *                                second is in the key, so a sweep lists only the seconds that
- *                                passed instead of every mark. A mark may be early (the sweep then
- *                                finds nothing due and moves it), never later than the entry's
- *                                earliest due time: `CallEntry.markAt` says where it is.
+ * - `tmr.<second>.<call>`      → `{ at }`: the call has a timer or an update deadline due at or
+ *                                after that second. The second is in the key, so a sweep lists
+ *                                only the seconds that passed instead of every mark. A mark may be
+ *                                early (the sweep then finds nothing due and moves it), never later
+ *                                than the entry's earliest due time: `CallEntry.markAt` says where.
+ * - `rmq.<second>.<instance>.<n>` → `{ removals }`: calls that instance ended, to be removed at or
+ *                                after that second (chunk n of its list). An ended call stays for a
+ *                                grace period, then the local timer of the instance that ended it
+ *                                removes it (entry and index); these lists, written once a second
+ *                                per instance instead of a mark per call, are how another instance
+ *                                finds the calls to remove when that one died (runtime/removals.ts).
  *
- * Each part is encoded as one KV token. The bucket's max age bounds how long anything stays; ended
- * calls are removed (entry, index, mark) by the timer sweep after a grace period.
+ * Each part is encoded as one KV token. The bucket's max age bounds how long anything stays.
  *
  * Reads and writes are remembered per instance (CallCache): `cached()` gives the last known entry
  * and revision, a base for a compare-and-set write without a read first.
@@ -73,14 +77,27 @@ export interface TimerMark {
   readonly at: number;
 }
 
+/** Calls one instance ended, to remove at or after the second of the list's key. */
+export interface RemovalList {
+  readonly removals: readonly string[];
+}
+
+/** Where a removal list is: its second, the instance that wrote it, its chunk. */
+export interface RemovalListRef {
+  readonly slot: number;
+  readonly instance: string;
+  readonly chunk: number;
+}
+
 /** Anything stored in the calls bucket. */
-export type CallsValue = CallEntry | CallIndex | TimerMark;
+export type CallsValue = CallEntry | CallIndex | TimerMark | RemovalList;
 
 export function isCallsValue(value: unknown): value is CallsValue {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   if (typeof v['call'] === 'string' && v['v'] === undefined) return true;
   if (typeof v['at'] === 'number' && v['v'] === undefined) return true;
+  if (Array.isArray(v['removals']) && v['v'] === undefined) return (v['removals'] as unknown[]).every((c) => typeof c === 'string');
   const d = v['dialog'] as Record<string, unknown> | undefined;
   const mf = v['maxForwards'];
   return (
@@ -99,10 +116,20 @@ function isEntry(v: CallsValue): v is CallEntry {
   return (v as CallEntry).dialog !== undefined;
 }
 
-/** The earliest armed timer of an entry. */
+/** The earliest armed timer of an entry (its removal included). */
 export function earliestTimer(entry: Pick<CallEntry, 'timers' | 'updateDeadline' | 'removeAt'>): number | undefined {
+  const due = markedDue(entry);
+  return entry.removeAt !== undefined && (due === undefined || entry.removeAt < due) ? entry.removeAt : due;
+}
+
+/**
+ * The earliest due time that needs a timer mark: the call's timers and update deadline, not its
+ * removal. An ended call is removed by the local timer of the instance that ended it (as UAC
+ * entries are); if that instance dies first, the bucket's max age removes it. That saves two
+ * writes per call (moving the mark to the removal time, and deleting it with the call).
+ */
+export function markedDue(entry: Pick<CallEntry, 'timers' | 'updateDeadline'>): number | undefined {
   let min: number | undefined = entry.updateDeadline;
-  if (entry.removeAt !== undefined && (min === undefined || entry.removeAt < min)) min = entry.removeAt;
   for (const at of Object.values(entry.timers)) if (at !== undefined && (min === undefined || at < min)) min = at;
   return min;
 }
@@ -148,6 +175,13 @@ export interface CallStore {
   dueMarks(now: number, limit: number): Promise<DueMark[]>;
   /** Calls stored (up to `limit`), for the active-dialogs gauge. */
   countCalls(limit: number): Promise<number>;
+  /** Writes (replaces) one chunk of an instance's list of ended calls to remove. */
+  putRemovals(ref: RemovalListRef, calls: readonly string[]): Promise<void>;
+  /** The calls of one list chunk (undefined: gone). */
+  readRemovals(ref: RemovalListRef): Promise<readonly string[] | undefined>;
+  dropRemovals(ref: RemovalListRef): Promise<void>;
+  /** Removal lists of the seconds up to `slot` (at most `limit`), every instance's. */
+  removalLists(slot: number, limit: number): Promise<RemovalListRef[]>;
 }
 
 export interface KvCallStoreOptions {
@@ -304,6 +338,43 @@ export class KvCallStore implements CallStore {
   async countCalls(limit: number): Promise<number> {
     return (await this.#r.keys('call.*', limit)).length;
   }
+
+  static removalsKey(ref: RemovalListRef): string {
+    return `rmq.${ref.slot}.${encodeKvToken(ref.instance)}.${ref.chunk}`;
+  }
+
+  async putRemovals(ref: RemovalListRef, calls: readonly string[]): Promise<void> {
+    await this.#r.put(KvCallStore.removalsKey(ref), { removals: calls });
+  }
+
+  async readRemovals(ref: RemovalListRef): Promise<readonly string[] | undefined> {
+    const e = await this.#r.get(KvCallStore.removalsKey(ref));
+    const list = (e?.value as Partial<RemovalList> | undefined)?.removals;
+    return Array.isArray(list) ? list : undefined;
+  }
+
+  async dropRemovals(ref: RemovalListRef): Promise<void> {
+    await this.#r.delete(KvCallStore.removalsKey(ref));
+  }
+
+  async removalLists(slot: number, limit: number): Promise<RemovalListRef[]> {
+    const out: RemovalListRef[] = [];
+    for (const key of await this.#r.keys('rmq.>', limit)) {
+      const ref = parseRemovalsKey(key);
+      if (ref !== undefined && ref.slot <= slot) out.push(ref);
+    }
+    return out;
+  }
+}
+
+function parseRemovalsKey(key: string): RemovalListRef | undefined {
+  const parts = key.split('.');
+  if (parts.length !== 4 || parts[0] !== 'rmq' || !/^\d+$/.test(parts[1] ?? '') || !/^\d+$/.test(parts[3] ?? '')) return undefined;
+  try {
+    return { slot: Number(parts[1]), instance: decodeKvToken(parts[2] ?? ''), chunk: Number(parts[3]) };
+  } catch {
+    return undefined; // not one of ours
+  }
 }
 
 function parseMarkKey(key: string): DueMark | undefined {
@@ -320,6 +391,8 @@ interface MemoryCallData {
   readonly calls: Map<string, Stored<CallEntry>>;
   readonly index: Map<string, string>;
   readonly marks: Map<string, number>;
+  /** Removal lists by `KvCallStore.removalsKey`. */
+  readonly removals: Map<string, { readonly ref: RemovalListRef; readonly calls: readonly string[] }>;
   readonly max: number;
   rev: number;
 }
@@ -330,7 +403,7 @@ export class MemoryCallStore implements CallStore {
   readonly #cache: CallCache;
 
   constructor(maxCalls = 10_000, shared?: MemoryCallData) {
-    this.#d = shared ?? { calls: new Map(), index: new Map(), marks: new Map(), max: maxCalls, rev: 0 };
+    this.#d = shared ?? { calls: new Map(), index: new Map(), marks: new Map(), removals: new Map(), max: maxCalls, rev: 0 };
     this.#cache = new CallCache({ entries: maxCalls, tickets: maxCalls, index: maxCalls });
   }
 
@@ -444,5 +517,26 @@ export class MemoryCallStore implements CallStore {
 
   async countCalls(limit: number): Promise<number> {
     return Math.min(limit, this.#d.calls.size);
+  }
+
+  /** Removal lists stored (tests). */
+  get removalListCount(): number {
+    return this.#d.removals.size;
+  }
+
+  async putRemovals(ref: RemovalListRef, calls: readonly string[]): Promise<void> {
+    this.#d.removals.set(KvCallStore.removalsKey(ref), { ref, calls: [...calls] });
+  }
+
+  async readRemovals(ref: RemovalListRef): Promise<readonly string[] | undefined> {
+    return this.#d.removals.get(KvCallStore.removalsKey(ref))?.calls;
+  }
+
+  async dropRemovals(ref: RemovalListRef): Promise<void> {
+    this.#d.removals.delete(KvCallStore.removalsKey(ref));
+  }
+
+  async removalLists(slot: number, limit: number): Promise<RemovalListRef[]> {
+    return [...this.#d.removals.values()].map((l) => l.ref).filter((r) => r.slot <= slot).slice(0, limit);
   }
 }
