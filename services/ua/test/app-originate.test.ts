@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { envelope, FLOW, harness, sipText } from './app-harness.js';
 import { SDP_ANSWER, SDP_OFFER } from './app-sip.js';
 import { requests, respond, VIA } from './app-uac-sip.js';
+import { callOfOutboundCallId } from '../src/uac/call-id.js';
 
 function originate(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { v: 1, call: 'o1', action: 'originate', from: 'sip:alice@example.com', to: 'sip:bob@127.0.0.1:5070', sdp: SDP_OFFER, ...extra };
@@ -46,6 +47,9 @@ describe('ua app: originate (outbound calls as UAC)', () => {
     assert.ok((await h.calls.get('o1')) !== undefined, 'the confirmed call is a regular call entry');
 
     const m = second.msg;
+    // The Call-ID names the call: no dialog index was written for it (uac/call-id.ts).
+    assert.equal(callOfOutboundCallId(m.callId), 'o1');
+    assert.equal(await h.calls.findByDialog(m.callId, 'b1', true), undefined);
     const bye = sipText([
       'BYE sip:sipnats@127.0.0.1:5060 SIP/2.0',
       'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-bye1',

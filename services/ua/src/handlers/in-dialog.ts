@@ -13,6 +13,7 @@ import type { DialogRecord } from '../dialog/types.js';
 import type { ResponseView } from '../sip-view.js';
 import type { CallEntry } from '../store/call-store.js';
 import { runStep, type StepOptions, type StepOutcome } from './call-runner.js';
+import { callOfOutboundCallId } from '../uac/call-id.js';
 import { repeatedBye } from './redelivery.js';
 import type { RequestOrigin, UaContext } from './context.js';
 import { sendResponse } from './send.js';
@@ -87,8 +88,8 @@ export async function handleInDialog(ctx: UaContext, req: SipRequest, origin: Re
     unknown();
     return;
   }
-  // The remembered index first; when its call is gone, the index in KV decides.
-  let call = await ctx.calls.findByDialog(req.callId, peerTag);
+  // The call our Call-ID names, else the remembered index; when its call is gone, the index in KV decides.
+  let call = (await namedCall(ctx, req.callId, peerTag)) ?? (await ctx.calls.findByDialog(req.callId, peerTag));
   let outcome = call === undefined ? undefined : await stepRequest(ctx, req, origin, call);
   if (outcome === undefined || outcome.kind === 'not-found') {
     const fresh = await ctx.calls.findByDialog(req.callId, peerTag, true);
@@ -118,6 +119,19 @@ export async function handleInDialog(ctx: UaContext, req: SipRequest, origin: Re
   // A bridged call relays the offer to the other side instead (handlers/bridge.ts).
   const bridged = outcome.entry !== undefined && isBridged(outcome.entry);
   if (incoming !== undefined && !incoming.answered && ctx.policy.updatePolicy === 'accept' && !bridged) await acceptPendingOffer(ctx, call);
+}
+
+/**
+ * The outbound call a Call-ID of ours names (uac/call-id.ts), when its entry is that dialog: the
+ * same Call-ID and the peer's tag as its remote tag. Anything else (a Call-ID of that shape chosen
+ * by a peer, a request of another fork, our own INVITE looped back to us) goes through the index.
+ */
+async function namedCall(ctx: UaContext, callId: string, peerTag: string): Promise<string | undefined> {
+  const call = callOfOutboundCallId(callId);
+  if (call === undefined) return undefined;
+  const e = ctx.calls.cached(call) ?? (await ctx.calls.get(call));
+  const d = e?.value.dialog;
+  return d !== undefined && d.role === 'uac' && d.callId === callId && d.remoteTag === peerTag ? call : undefined;
 }
 
 /** An inbound call bridged to legs, or one of its legs (handlers/bridge.ts). */

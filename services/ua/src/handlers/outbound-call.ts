@@ -28,6 +28,7 @@ import { type CallEntry } from '../store/call-store.js';
 import type { Stored } from '../store/kv-records.js';
 import { UAC_ENTRY_VERSION, type UacEntry } from '../store/uac-store.js';
 import { inviteTxnRef, UAC_TIMERS } from '../uac/builders.js';
+import { callOfOutboundCallId } from '../uac/call-id.js';
 import { handleUacCommand, handleUacTimer } from '../uac/control.js';
 import { UacError } from '../uac/errors.js';
 import { handleUacLocalFinal, handleUacResponse } from '../uac/response.js';
@@ -356,7 +357,8 @@ async function promote(ctx: UaContext, entry: UacEntry, t: UacTransition): Promi
   const timers = t.timers.filter((s): s is TimerSpec => DIALOG_TIMERS.has(s.name));
   const transition: Transition = { record: dialog, changed: true, responses: [], requests: [], events: [], timers, cancelTimers: [] };
   try {
-    await ctx.calls.claimIndex(dialog.callId, dialog.remoteTag, dialog.call);
+    // Our Call-ID names the call (uac/call-id.ts): no index to write, unless it is not ours.
+    if (callOfOutboundCallId(dialog.callId) !== dialog.call) await ctx.calls.claimIndex(dialog.callId, dialog.remoteTag, dialog.call);
     if ((await createCall(ctx, call, transition, { onResponse: responseFeeder(ctx) })) === undefined) {
       ctx.log.warn({ call: dialog.call }, 'outbound call already stored as a call');
     }

@@ -25,6 +25,7 @@
 import { encodeKvToken, decodeKvToken, kvKey } from '@sipnats/bus';
 import type { FlowRef } from '@sipnats/contracts';
 import { DIALOG_VERSION, type DialogRecord, type TimerName } from '../dialog/types.js';
+import { callOfOutboundCallId } from '../uac/call-id.js';
 import { CallCache, type RemovalTicket } from './call-cache.js';
 import type { KvRecords, Stored } from './kv-records.js';
 
@@ -266,10 +267,11 @@ export class KvCallStore implements CallStore {
       if ((await this.get(t.call)) !== undefined) return false;
     }
     this.#cache.index.delete(CallCache.indexKey(t.callId, t.remoteTag));
-    // Index and mark of a call that is gone: in no particular order, so at once.
+    // Index and mark of a call that is gone: in no particular order, so at once. A call we placed
+    // has no index (its Call-ID names it, uac/call-id.ts).
     const markAt = t.markAt;
     await Promise.all([
-      this.#r.delete(kvKey('dlg', t.callId, t.remoteTag)),
+      ...(callOfOutboundCallId(t.callId) === t.call ? [] : [this.#r.delete(kvKey('dlg', t.callId, t.remoteTag))]),
       ...(markAt === undefined ? [] : [this.#r.delete(KvCallStore.markKey(t.call, markSlot(markAt)))]),
     ]);
     return true;

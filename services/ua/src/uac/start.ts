@@ -2,6 +2,7 @@
  * A new outbound call (an originate or bridge command): the initial INVITE (RFC 3261 §8.1.1,
  * §13.2.1) and the session record in phase `calling`, with the ring timeout armed.
  */
+import { outboundCallId } from './call-id.js';
 import { SIP_HEADER_CALL } from '@sipnats/contracts';
 import { parseNameAddr, parseUri } from '@sipnats/sip-codec';
 import { DEFAULT_ALLOW, SUPPORTED } from '../dialog/types.js';
@@ -110,7 +111,7 @@ export function startOutboundCall(config: UacConfig, input: OutboundCall): UacTr
   }
 
   const localTag = randomToken(random, 8);
-  const callId = randomToken(random, 16);
+  const callId = outboundCallId(input.call, random);
   const localUri = `${from};tag=${localTag}`;
   const headers: Header[] = [
     ['From', localUri],
