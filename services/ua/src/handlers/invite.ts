@@ -42,6 +42,23 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
   const record = t.record;
   if (record === undefined) return;
   const peerTag = req.from.tag ?? '';
+  const headers = xHeaders(req.headers());
+  // Read (and checked: 0 got 483) by checkRequest before the INVITE got here.
+  const maxForwards = req.maxForwards;
+  const entry: CallEntry = {
+    v: CALL_ENTRY_VERSION,
+    dialog: record,
+    flow: origin.flow,
+    inviteInstance: origin.instance,
+    peerInstance: origin.instance,
+    ...(headers === undefined ? {} : { headers }),
+    ...(maxForwards === undefined ? {} : { maxForwards }),
+    timers: {},
+  };
+  // SIPNATS_ROUTING=bridge: the bridge is planned now (its registrar lookup while the index is
+  // claimed), so its state is part of the entry's first write.
+  const planned = ctx.autoBridge === true ? planBridge(ctx, { v: 1, action: 'bridge', call }, entry) : undefined;
+  planned?.catch(() => undefined); // awaited below unless the INVITE turns out to be a repeat
   if (adopted === undefined && !(await ctx.calls.claimIndex(req.callId, peerTag, call))) {
     // The same INVITE delivered again (redelivery.ts), §8.2.2.2: same Call-ID, From tag and CSeq
     // as a call's INVITE, on another transaction; or a new INVITE of that Call-ID and From tag.
@@ -58,21 +75,7 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
       return;
     }
   }
-  const headers = xHeaders(req.headers());
-  // Read (and checked: 0 got 483) by checkRequest before the INVITE got here.
-  const maxForwards = req.maxForwards;
-  const entry: CallEntry = {
-    v: CALL_ENTRY_VERSION,
-    dialog: record,
-    flow: origin.flow,
-    inviteInstance: origin.instance,
-    peerInstance: origin.instance,
-    ...(headers === undefined ? {} : { headers }),
-    ...(maxForwards === undefined ? {} : { maxForwards }),
-    timers: {},
-  };
-  // SIPNATS_ROUTING=bridge: the bridge is planned now, so its state is part of the first write.
-  const plan = ctx.autoBridge === true ? await planBridge(ctx, { v: 1, action: 'bridge', call }, entry) : undefined;
+  const plan = await planned;
   const created = await createCall(ctx, plan?.kind === 'legs' ? { ...entry, bridge: plan.state } : entry, t, { origin, method: 'INVITE' });
   if (created === undefined) {
     // An adopted call created meanwhile by the delivery that claimed its index: that one answers.
