@@ -15,7 +15,7 @@
  * its ratio to the target of 500 bridged calls/s. It asserts nothing about time; it prints figures.
  *
  *   pnpm bench:b2bua [--rates=100,200,500] [--seconds=10] [--pause=1000] [--only=bridged|direct]
- *                    [--node-args="--max-semi-space-size=32"] [--profile=<dir>] [--ua-env="K=V;K=V"]
+ *                    [--node-args="--max-semi-space-size=32"] [--profile=<dir>] [--ua-env="K=V;K=V"] [--ua-instances=1]
  *
  * `--node-args` gives Node.js options to transport and ua; `--profile` writes their CPU profiles
  * (`node --cpu-prof`) into that directory when they stop. Build first (`pnpm -s build`). The
@@ -61,6 +61,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string', default: 'direct,bridged' },
     'node-args': { type: 'string', default: '' },
     'ua-env': { type: 'string', default: '' },
+    'ua-instances': { type: 'string', default: '1' },
     profile: { type: 'string' },
   },
   strict: true,
@@ -73,6 +74,9 @@ if (RATES.some((r) => !(r > 0)) || !(STEP_SECONDS > 0) || !(PAUSE_MS >= 0) || PA
   throw new Error('usage: --rates=<positive list> --seconds=<positive> --pause=<ms ≥ 0> --only=direct,bridged');
 }
 const PROFILE = opts.profile === undefined ? undefined : resolve(opts.profile);
+/** ua processes side by side (one queue group): the ua is one event loop, the machine has more cores. */
+const UA_INSTANCES = Number(opts['ua-instances']);
+if (!Number.isInteger(UA_INSTANCES) || UA_INSTANCES < 1 || UA_INSTANCES > 8) throw new Error('usage: --ua-instances=<1..8>');
 /** Extra environment of the ua (`KEY=VALUE;KEY=VALUE`), e.g. `SIPNATS_MAX_CONCURRENCY=256`. */
 const UA_ENV: Record<string, string> = Object.fromEntries(
   opts['ua-env']
@@ -110,16 +114,26 @@ async function main(): Promise<void> {
   if (PROFILE !== undefined) mkdirSync(PROFILE, { recursive: true });
   const nats = await startNatsServer();
   const transport = await startTransport({ natsUrl: nats.url, instance: 'tr-b2bua', transports: ['udp'], env: { LOG_LEVEL: 'warn' }, nodeArgs: NODE_ARGS });
-  const ua = await startUa({
-    natsUrl: nats.url,
-    instance: 'ua-b2bua',
-    env: { SIPNATS_AUTH_REQUIRED: 'false', SIPNATS_ROUTING: 'bridge', SIPNATS_ROUTES_FILE: join(work, 'routes.json'), LOG_LEVEL: 'warn', ...UA_ENV },
-    nodeArgs: NODE_ARGS,
-  });
+  const uas = await Promise.all(
+    Array.from({ length: UA_INSTANCES }, (_, i) =>
+      startUa({
+        natsUrl: nats.url,
+        instance: `ua-b2bua-${i + 1}`,
+        env: { SIPNATS_AUTH_REQUIRED: 'false', SIPNATS_ROUTING: 'bridge', SIPNATS_ROUTES_FILE: join(work, 'routes.json'), LOG_LEVEL: 'warn', ...UA_ENV },
+        nodeArgs: NODE_ARGS,
+      }),
+    ),
+  );
+  /** KV operations of every ua instance. */
+  const uaKvOps = async (): Promise<Map<string, number>> => {
+    const all = new Map<string, number>();
+    for (const ua of uas) for (const [op, n] of kvOps((await ua.http('/metrics')).body)) all.set(op, (all.get(op) ?? 0) + n);
+    return all;
+  };
   const remotes: Record<PathName, string> = { direct: `127.0.0.1:${uasPorts.direct}`, bridged: `127.0.0.1:${transport.ports['udp'] ?? 0}` };
   const pids = new Map<string, number[]>([
     ['transport', [transport.child.pid ?? 0]],
-    ['ua', [ua.child.pid ?? 0]],
+    ['ua', uas.map((ua) => ua.child.pid ?? 0)],
     ['nats-server', [nats.pid ?? 0]],
   ]);
 
@@ -130,7 +144,7 @@ async function main(): Promise<void> {
     const uasPort = uasPorts[path];
     const uas = startMeasuredSipp({ scenario: 'builtin:uas', localPort: uasPort, calls, rate: 1, timeoutMs: runFor, args: ['-l', String(calls), '-recv_timeout', String(RECV_TIMEOUT_MS), ...SIPP_BUFFER] });
     await waitForUdpBound(uasPort);
-    const kvBefore = path === 'bridged' ? kvOps((await ua.http('/metrics')).body) : new Map<string, number>();
+    const kvBefore = path === 'bridged' ? await uaKvOps() : new Map<string, number>();
     const before = cpuSnapshot(pids);
     const drops = udpReceiveDrops();
     const uac = await startMeasuredSipp({
@@ -154,7 +168,7 @@ async function main(): Promise<void> {
     cpu.set('sipp uac', uac.sippCpu);
     cpu.set('sipp uas', uasFigures.sippCpu);
     const serviceSeconds = SERVICES.reduce((s, n) => s + ((cpu.get(n) ?? 0) / 100) * uac.seconds, 0);
-    const kv = path === 'bridged' ? opsPerCall(kvBefore, kvOps((await ua.http('/metrics')).body), uac.successful) : '';
+    const kv = path === 'bridged' ? opsPerCall(kvBefore, await uaKvOps(), uac.successful) : '';
     return { path, uac, uas: uasFigures, cpu, serviceMsPerCall: (serviceSeconds * 1000) / Math.max(1, uac.successful), kv, udpDrops: udpReceiveDrops() - drops };
   };
 
@@ -178,12 +192,12 @@ async function main(): Promise<void> {
       if (live.size === 0) break;
     }
   } finally {
-    await ua.stop('SIGTERM', 30_000);
+    await Promise.all(uas.map((ua) => ua.stop('SIGTERM', 30_000)));
     await transport.stop('SIGTERM', 30_000);
     await nats.dispose();
     rmSync(work, { recursive: true, force: true });
   }
-  report(steps, `transport pid ${transport.child.pid ?? '?'}, ua pid ${ua.child.pid ?? '?'}`);
+  report(steps, `transport pid ${transport.child.pid ?? '?'}, ua pid ${uas.map((ua) => ua.child.pid ?? '?').join(', ')}`);
 }
 
 function report(steps: readonly Step[], processes: string): void {
@@ -228,7 +242,7 @@ function report(steps: readonly Step[], processes: string): void {
   const direct = best('direct');
   const out = [
     `sipnats B2BUA benchmark: ${STEP_SECONDS} s per step, pause ${PAUSE_MS} ms before BYE, node ${process.version}, SIPp over UDP on 127.0.0.1, load ${loadAverage()}`,
-    `transport/ua node options: ${NODE_ARGS.join(' ') || '(none)'}; extra ua environment: ${Object.entries(UA_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`,
+    `ua instances: ${UA_INSTANCES} (CPU column: their sum); transport/ua node options: ${NODE_ARGS.join(' ') || '(none)'}; extra ua environment: ${Object.entries(UA_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`,
     table(
       'Rate steps (UAC → [transport → ua → transport →] UAS; CPU in % of one core over the UAC run)',
       ['path', 'target cps', 'answered/s', 'UAC ok/calls', 'failed', 'UAS ok/calls', 'retrans', 'UDP drops', 'p50 ms', 'p99 ms', 'max ms', 'transport', 'ua', 'nats', 'sipp uac', 'sipp uas', 'svc ms/call', 'KV ops/call'],
