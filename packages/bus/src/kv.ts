@@ -48,6 +48,11 @@ export function directGets(replicas: number, allowDirect?: boolean): boolean {
 
 /** Opens the bucket, creating it when missing (idempotent; concurrent creators agree). */
 export async function openKv(bus: Pick<Bus, 'nc'>, o: OpenKvOptions): Promise<KV> {
+  return (await openBucket(bus, o)).kv;
+}
+
+/** openKv, and whether the bucket now serves direct gets (internal: for openCoreKv). */
+export async function openBucket(bus: Pick<Bus, 'nc'>, o: OpenKvOptions): Promise<{ kv: KV; direct: boolean }> {
   if (!/^[A-Za-z0-9_-]+$/.test(o.bucket)) throw new BusError(BUS_ERROR.kvKey, `invalid KV bucket name ${JSON.stringify(o.bucket)}`);
   const opts: Partial<KvOptions> = {
     history: o.history ?? 1,
@@ -67,9 +72,10 @@ export async function openKv(bus: Pick<Bus, 'nc'>, o: OpenKvOptions): Promise<KV
   if (status.streamInfo.config.allow_direct !== direct) {
     const jsm = await jetstreamManager(bus.nc);
     await jsm.streams.update(status.streamInfo.config.name, { allow_direct: direct });
-    return new Kvm(jetstream(bus.nc)).open(o.bucket);
+    // Opened (bound) without it, nats.js would read through the JetStream API whatever the stream allows.
+    return { kv: await new Kvm(jetstream(bus.nc)).open(o.bucket, { allow_direct: direct }), direct };
   }
-  return kv;
+  return { kv, direct };
 }
 
 export interface KvValue<T> {

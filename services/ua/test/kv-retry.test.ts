@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { JetStreamApiError } from '@nats-io/jetstream';
-import type { KV } from '@sipnats/bus';
+import { NatsRequestError, KvStatusError } from '@sipnats/bus';
 import { isUnavailable } from '../src/errors.js';
-import { KvRecords } from '../src/store/kv-records.js';
+import { KvRecords, type KvRecordsBucket } from '../src/store/kv-records.js';
 import { isTransientKvError, retryTransient } from '../src/store/retry.js';
 import { LocalRetries, MAX_ATTEMPTS } from '../src/runtime/timer-retry.js';
 
@@ -16,9 +16,14 @@ const CAS_FAILED = (): JetStreamApiError => new JetStreamApiError({ code: 400, e
 const NOT_ENABLED = (): Error => Object.assign(new Error('jetstream is not enabled'), { name: 'JetStreamNotEnabled' });
 const noResponders = (): Error => Object.assign(new Error('no responders: $JS.API.STREAM.MSG.GET.KV_sipnats_calls'), { name: 'NoRespondersError' });
 
+interface CallOptions {
+  readonly timeoutMs?: number;
+}
+
 /**
  * A KV bucket in memory whose operations fail as scripted: each entry of `faults` is used by one
- * call (an Error is thrown, 'hang' never answers, 'land-and-hang' writes and never answers).
+ * call (an Error is thrown, 'hang' never answers, 'land-and-hang' writes and never answers). Like
+ * CoreKv, an operation without an answer fails when its timeout passes (the request mux's sweep).
  */
 class FakeKv {
   readonly rows = new Map<string, Row>();
@@ -31,57 +36,64 @@ class FakeKv {
     return this.faults.shift();
   }
 
-  async #write(fault: Error | 'hang' | 'land-and-hang' | undefined, apply: () => number): Promise<number> {
+  async #write(fault: Error | 'hang' | 'land-and-hang' | undefined, o: CallOptions | undefined, apply: () => number): Promise<number> {
     if (fault instanceof Error) throw fault;
-    if (fault === 'hang') return new Promise<number>(() => undefined);
+    if (fault === 'hang') return noAnswer(o);
     const rev = apply();
-    if (fault === 'land-and-hang') return new Promise<number>(() => undefined);
+    if (fault === 'land-and-hang') return noAnswer(o);
     return rev;
   }
 
-  async create(key: string, value: Uint8Array): Promise<number> {
+  async create(key: string, value: Uint8Array, o?: CallOptions): Promise<number> {
     const fault = this.#fault();
-    return this.#write(fault, () => {
+    return this.#write(fault, o, () => {
       if (this.rows.has(key)) throw CAS_FAILED();
       this.rows.set(key, { value, revision: ++this.#rev });
       return this.#rev;
     });
   }
 
-  async update(key: string, value: Uint8Array, revision: number): Promise<number> {
+  async update(key: string, value: Uint8Array, revision: number, o?: CallOptions): Promise<number> {
     const fault = this.#fault();
-    return this.#write(fault, () => {
+    return this.#write(fault, o, () => {
       if (this.rows.get(key)?.revision !== revision) throw CAS_FAILED();
       this.rows.set(key, { value, revision: ++this.#rev });
       return this.#rev;
     });
   }
 
-  async put(key: string, value: Uint8Array): Promise<number> {
+  async put(key: string, value: Uint8Array, o?: CallOptions): Promise<number> {
     const fault = this.#fault();
-    return this.#write(fault, () => {
+    return this.#write(fault, o, () => {
       this.rows.set(key, { value, revision: ++this.#rev });
       return this.#rev;
     });
   }
 
-  async get(key: string): Promise<{ value: Uint8Array; revision: number; operation: 'PUT' } | null> {
+  async get(key: string, o?: CallOptions): Promise<{ value: Uint8Array; revision: number; operation: 'PUT' } | null> {
     const fault = this.#fault();
     if (fault instanceof Error) throw fault;
-    if (fault !== undefined) return new Promise(() => undefined);
+    if (fault !== undefined) return noAnswer(o);
     const row = this.rows.get(key);
     return row === undefined ? null : { ...row, operation: 'PUT' };
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, o?: CallOptions): Promise<void> {
     const fault = this.#fault();
-    await this.#write(fault, () => (this.rows.delete(key) ? 0 : 0));
+    await this.#write(fault, o, () => (this.rows.delete(key) ? 0 : 0));
   }
+}
+
+/** No reply: fails as CoreKv's request mux fails it when the deadline has passed. */
+function noAnswer(o: CallOptions | undefined): Promise<never> {
+  const ms = o?.timeoutMs;
+  if (ms === undefined) throw new Error('a KvRecords operation without a timeout');
+  return new Promise((_, reject) => setTimeout(() => reject(new NatsRequestError('timeout', '$KV.test.k', 'no reply within the deadline')), ms));
 }
 
 function records(kv: FakeKv, timeoutMs = 1500): KvRecords<{ n: number }> {
   const guard = (v: unknown): v is { n: number } => typeof v === 'object' && v !== null && typeof (v as { n?: unknown }).n === 'number';
-  return new KvRecords({ kv: kv as unknown as KV, bucket: 'test', guard, timeoutMs });
+  return new KvRecords({ kv: kv as unknown as KvRecordsBucket, bucket: 'test', guard, timeoutMs });
 }
 
 describe('ua store: KV operations retried through a NATS failover', () => {
@@ -91,6 +103,13 @@ describe('ua store: KV operations retried through a NATS failover', () => {
     assert.equal(isTransientKvError(Object.assign(new Error('TIMEOUT'), { name: 'TimeoutError' })), true);
     assert.equal(isTransientKvError(new Error('wrapped', { cause: NOT_ENABLED() })), true);
     assert.equal(isTransientKvError(new JetStreamApiError({ code: 503, err_code: 10008, description: 'JetStream system temporarily unavailable' })), true);
+    // CoreKv's request mux: every way a request goes unanswered; a direct-get 503/408 status.
+    for (const reason of ['no-responders', 'timeout', 'disconnected', 'closed'] as const) {
+      assert.equal(isTransientKvError(new NatsRequestError(reason, '$KV.b.k', 'x')), true, reason);
+    }
+    assert.equal(isTransientKvError(new KvStatusError(503, '')), true);
+    assert.equal(isTransientKvError(new KvStatusError(408, 'request timeout')), true);
+    assert.equal(isTransientKvError(new KvStatusError(400, 'bad request')), false);
     assert.equal(isTransientKvError(CAS_FAILED()), false);
     assert.equal(isTransientKvError(new TypeError('bad key')), false);
     assert.equal(isTransientKvError('text'), false);

@@ -2,11 +2,16 @@
  * A thin, typed layer over one JetStream KV bucket: JSON values checked by a guard, every operation
  * bounded by a timeout (a KV that does not answer becomes UaError UA_STORE_UNAVAILABLE, so the
  * request gets 503 instead of hanging), compare-and-set by revision, and a latency observer.
+ *
+ * The hot operations go through @sipnats/bus CoreKv (core NATS requests through one shared inbox,
+ * timeouts by deadline): no timer of its own per operation or attempt. The operation's timeout
+ * (SIPNATS_KV_TIMEOUT) is the retry budget of retry.ts, and each attempt's shorter timeout travels
+ * with its requests as their deadline.
  */
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import type { KV } from '@sipnats/bus';
+import type { CoreKv } from '@sipnats/bus';
 import { UA_ERROR, UaError } from '../errors.js';
-import { retryTransient } from './retry.js';
+import { retryTransient, settleWithin } from './retry.js';
 
 export interface Stored<T> {
   readonly value: T;
@@ -16,8 +21,11 @@ export interface Stored<T> {
 export type KvOp = 'get' | 'create' | 'update' | 'delete' | 'keys';
 export type KvObserver = (bucket: string, op: KvOp, seconds: number, ok: boolean) => void;
 
+/** What KvRecords needs of a bucket (CoreKv; a fake in tests). */
+export type KvRecordsBucket = Pick<CoreKv, 'get' | 'create' | 'update' | 'put' | 'delete' | 'keys'>;
+
 export interface KvRecordsOptions<T> {
-  readonly kv: KV;
+  readonly kv: KvRecordsBucket;
   readonly bucket: string;
   /** Checks a decoded value; a value failing it is treated as corrupt. */
   readonly guard: (value: unknown) => value is T;
@@ -35,6 +43,11 @@ function isCasFailure(err: unknown): boolean {
   );
 }
 
+/** Time left until `until` (performance.now() clock), for a second request of one attempt. */
+function left(until: number): number {
+  return Math.max(1, until - performance.now());
+}
+
 export class KvRecords<T> {
   readonly #o: KvRecordsOptions<T>;
 
@@ -46,34 +59,28 @@ export class KvRecords<T> {
     return this.#o.bucket;
   }
 
-  /** One operation: transient failures (NATS failover) are retried until `timeoutMs` (retry.ts). */
-  async #run<R>(op: KvOp, key: string, work: (attempt: number) => Promise<R>, wholeBudgetPerAttempt = false): Promise<R> {
+  /**
+   * One operation: transient failures (NATS failover) are retried until `timeoutMs` (retry.ts);
+   * `work` gets the attempt number and how long the attempt may take.
+   */
+  async #run<R>(op: KvOp, key: string, work: (attempt: number, timeoutMs: number) => Promise<R>, wholeBudgetPerAttempt = false): Promise<R> {
     const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new UaError(UA_ERROR.storeUnavailable, `KV ${this.#o.bucket} ${op} ${key}: no answer within ${this.#o.timeoutMs} ms`)),
-        this.#o.timeoutMs,
-      );
-      timer.unref();
-    });
     let ok = false;
     try {
-      const r = await Promise.race([retryTransient(work, { budgetMs: Math.max(1, this.#o.timeoutMs - 20), ...(wholeBudgetPerAttempt ? { attemptTimeoutMs: this.#o.timeoutMs } : {}) }), timeout]);
+      const r = await retryTransient(work, { budgetMs: Math.max(1, this.#o.timeoutMs - 20), ...(wholeBudgetPerAttempt ? { attemptTimeoutMs: this.#o.timeoutMs } : {}) });
       ok = true;
       return r;
     } catch (err) {
       if (err instanceof UaError) throw err;
       throw new UaError(UA_ERROR.storeUnavailable, `KV ${this.#o.bucket} ${op} ${key} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     } finally {
-      clearTimeout(timer);
       this.#o.observe?.(this.#o.bucket, op, (performance.now() - started) / 1000, ok);
     }
   }
 
   /** The value and revision, or undefined when missing or deleted. Throws UA_STORE_CORRUPT for a bad value. */
   async get(key: string): Promise<Stored<T> | undefined> {
-    const e = await this.#run('get', key, () => this.#o.kv.get(key));
+    const e = await this.#run('get', key, (_attempt, timeoutMs) => this.#o.kv.get(key, { timeoutMs }));
     if (e === null || e.operation !== 'PUT') return undefined;
     let value: unknown;
     try {
@@ -88,11 +95,12 @@ export class KvRecords<T> {
   /** Creates the key; undefined when it exists already. Returns the revision. */
   async create(key: string, value: T): Promise<number | undefined> {
     const bytes = utf8.encode(JSON.stringify(value));
-    return this.#run('create', key, async (attempt) => {
+    return this.#run('create', key, async (attempt, timeoutMs) => {
+      const until = performance.now() + timeoutMs;
       try {
-        return await this.#o.kv.create(key, bytes);
+        return await this.#o.kv.create(key, bytes, { timeoutMs });
       } catch (err) {
-        if (isCasFailure(err)) return attempt > 1 ? this.#landed(key, bytes) : undefined;
+        if (isCasFailure(err)) return attempt > 1 ? this.#landed(key, bytes, until) : undefined;
         throw err;
       }
     });
@@ -102,8 +110,8 @@ export class KvRecords<T> {
    * A retried write refused by its revision check: an earlier attempt that timed out may have
    * landed. It did when the key now holds exactly our bytes; then that revision is ours.
    */
-  async #landed(key: string, bytes: Uint8Array): Promise<number | undefined> {
-    const e = await this.#o.kv.get(key);
+  async #landed(key: string, bytes: Uint8Array, until: number): Promise<number | undefined> {
+    const e = await this.#o.kv.get(key, { timeoutMs: left(until) });
     if (e === null || e.operation !== 'PUT' || e.value.length !== bytes.length) return undefined;
     for (let i = 0; i < bytes.length; i++) if (e.value[i] !== bytes[i]) return undefined;
     return e.revision;
@@ -112,11 +120,12 @@ export class KvRecords<T> {
   /** Writes when the key is still at `revision`; undefined when another writer won. */
   async update(key: string, value: T, revision: number): Promise<number | undefined> {
     const bytes = utf8.encode(JSON.stringify(value));
-    return this.#run('update', key, async (attempt) => {
+    return this.#run('update', key, async (attempt, timeoutMs) => {
+      const until = performance.now() + timeoutMs;
       try {
-        return await this.#o.kv.update(key, bytes, revision);
+        return await this.#o.kv.update(key, bytes, revision, { timeoutMs });
       } catch (err) {
-        if (isCasFailure(err)) return attempt > 1 ? this.#landed(key, bytes) : undefined;
+        if (isCasFailure(err)) return attempt > 1 ? this.#landed(key, bytes, until) : undefined;
         throw err;
       }
     });
@@ -124,18 +133,20 @@ export class KvRecords<T> {
 
   /** Unconditional write. */
   async put(key: string, value: T): Promise<number> {
-    return this.#run('update', key, () => this.#o.kv.put(key, utf8.encode(JSON.stringify(value))));
+    const bytes = utf8.encode(JSON.stringify(value));
+    return this.#run('update', key, (_attempt, timeoutMs) => this.#o.kv.put(key, bytes, { timeoutMs }));
   }
 
   /** Deletes (with `revision`: only when still at it). False when the revision check failed. */
   async delete(key: string, revision?: number): Promise<boolean> {
-    return this.#run('delete', key, async (attempt) => {
+    return this.#run('delete', key, async (attempt, timeoutMs) => {
+      const until = performance.now() + timeoutMs;
       try {
-        await this.#o.kv.delete(key, revision === undefined ? undefined : { previousSeq: revision });
+        await this.#o.kv.delete(key, revision === undefined ? { timeoutMs } : { previousSeq: revision, timeoutMs });
         return true;
       } catch (err) {
         // A retried delete refused by its revision: an earlier attempt landed if the key is gone.
-        if (isCasFailure(err)) return attempt > 1 ? ((await this.#o.kv.get(key))?.operation ?? 'DEL') !== 'PUT' : false;
+        if (isCasFailure(err)) return attempt > 1 ? ((await this.#o.kv.get(key, { timeoutMs: left(until) }))?.operation ?? 'DEL') !== 'PUT' : false;
         throw err;
       }
     });
@@ -143,7 +154,7 @@ export class KvRecords<T> {
 
   /** Keys matching `filter` (a KV key filter such as `tmr.>`), at most `limit`. */
   async keys(filter: string, limit: number): Promise<string[]> {
-    return this.#run('keys', filter, async () => {
+    const list = async (): Promise<string[]> => {
       const out: string[] = [];
       const it = await this.#o.kv.keys(filter);
       for await (const k of it) {
@@ -154,6 +165,8 @@ export class KvRecords<T> {
         out.push(k);
       }
       return out;
-    }, true); // a listing is not abandoned half-way for a new one
+    };
+    // A listing runs on nats.js (an ordered consumer) and cannot take a deadline: its own timer.
+    return this.#run('keys', filter, (_attempt, timeoutMs) => settleWithin(list(), timeoutMs), true); // a listing is not abandoned half-way for a new one
   }
 }

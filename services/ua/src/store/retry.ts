@@ -8,7 +8,10 @@
  *
  * An attempt that gets no answer is abandoned after its own, shorter timeout and sent again: the
  * request may have gone down with the node. So a write may land twice or land although its
- * attempt timed out; KvRecords resolves that ambiguity for create/update (see there).
+ * attempt timed out; KvRecords resolves that ambiguity for create/update (see there). The attempt
+ * enforces its timeout itself: CoreKv requests carry it as their deadline, checked by the request
+ * mux's one sweep timer, so retrying costs no timer per attempt; `settleWithin` bounds work that
+ * cannot (a nats.js key listing).
  */
 
 /** Error names (nats.js v3) of failures that go away once the cluster has settled. */
@@ -19,6 +22,8 @@ const TRANSIENT_NAMES: ReadonlySet<string> = new Set([
   'RequestError',
   'ConnectionError',
   'AttemptTimeoutError',
+  // @sipnats/bus RequestMux: no responders, no reply in time, connection lost or closed.
+  'NatsRequestError',
 ]);
 
 /** Words of error messages (any library version) that mean the same. */
@@ -57,7 +62,10 @@ export interface RetryOptions {
   /** Back-off before the second attempt; doubles up to `maxDelayMs`. Default 50. */
   readonly firstDelayMs?: number;
   readonly maxDelayMs?: number;
-  /** Longest wait for one attempt (abandoned and retried after it); default budget/3, at least 200 ms. */
+  /**
+   * Longest wait for one attempt (abandoned and retried after it); default budget/3, at least 200 ms.
+   * Handed to the work, which must settle within it.
+   */
   readonly attemptTimeoutMs?: number;
   readonly isTransient?: (err: unknown) => boolean;
   /** Injected for tests. */
@@ -73,7 +81,11 @@ const realSleep = (ms: number): Promise<void> =>
     t.unref();
   });
 
-function withAttemptTimeout<R>(p: Promise<R>, ms: number): Promise<R> {
+/**
+ * `p`, or AttemptTimeoutError after `ms`: for an attempt whose work cannot be given a deadline.
+ * One timer per call: not for hot paths.
+ */
+export function settleWithin<R>(p: Promise<R>, ms: number): Promise<R> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new AttemptTimeoutError(ms)), ms);
@@ -85,10 +97,12 @@ function withAttemptTimeout<R>(p: Promise<R>, ms: number): Promise<R> {
 }
 
 /**
- * Runs `work(attempt)` (attempt 1, 2, ...) until it succeeds, fails with a non-transient error, or
- * the budget is spent; then the last error is thrown.
+ * Runs `work(attempt, timeoutMs)` (attempt 1, 2, ...) until it succeeds, fails with a non-transient
+ * error, or the budget is spent; then the last error is thrown. `timeoutMs` is the attempt's own
+ * timeout (never past the budget): the work must settle by then, with a transient error (such as
+ * the mux's NatsRequestError 'timeout') when it got no answer.
  */
-export async function retryTransient<R>(work: (attempt: number) => Promise<R>, o: RetryOptions): Promise<R> {
+export async function retryTransient<R>(work: (attempt: number, timeoutMs: number) => Promise<R>, o: RetryOptions): Promise<R> {
   const now = o.now ?? (() => performance.now());
   const sleep = o.sleep ?? realSleep;
   const transient = o.isTransient ?? isTransientKvError;
@@ -99,7 +113,7 @@ export async function retryTransient<R>(work: (attempt: number) => Promise<R>, o
   for (let attempt = 1; ; attempt++) {
     try {
       const left = deadline - now();
-      return await withAttemptTimeout(work(attempt), Math.max(1, Math.min(attemptTimeout, left)));
+      return await work(attempt, Math.max(1, Math.min(attemptTimeout, left)));
     } catch (err) {
       if (!transient(err)) throw err;
       const left = deadline - now();
