@@ -17,7 +17,7 @@
  */
 import type { KV } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { openCoreKv, RequestMux, type CoreKv, type NatsConnection, type Status } from '@sipnats/bus';
+import { openCoreKv, RequestMux, type CoreKv } from '@sipnats/bus';
 import { KvRecords } from '../../services/ua/src/store/kv-records.js';
 import { cpuTicks, CLK_TCK, loadAverage, table } from '../support/bench.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
@@ -126,30 +126,14 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
 
-/** The slice of a Bus that RequestMux uses, over a plain connection. */
-function busOf(nc: NatsConnection): { nc: NatsConnection; onStatus(l: (s: Status, connected: boolean) => void): () => void } {
-  return {
-    nc,
-    onStatus(l) {
-      let on = true;
-      void (async () => {
-        for await (const s of nc.status()) if (on) l(s, s.type !== 'disconnect');
-      })();
-      return () => {
-        on = false;
-      };
-    },
-  };
-}
-
 async function main(): Promise<void> {
   let server: NatsServer | undefined;
   if (SERVER === '') server = await startNatsServer();
   const url = server?.url ?? SERVER;
   // As the ua connects: no stack capture per request in nats.js (main.ts sets noAsyncTraces).
-  const bus = busOf(await connect({ servers: url, name: 'kv-ops-bench', noAsyncTraces: true }));
+  const bus = { nc: await connect({ servers: url, name: 'kv-ops-bench', noAsyncTraces: true }) };
   try {
-    const mux = new RequestMux(bus);
+    const mux = new RequestMux(bus.nc);
     const core = await openCoreKv(bus, mux, { bucket: BUCKET, storage: STORAGE, timeoutMs: 5000 });
     // The nats.js handle openKv made (Kvm.create): it reads by direct get, as the ua did.
     const natsKv = core.kv;

@@ -17,7 +17,6 @@
  * for the caller's `decode` to say (it runs in the subscription callback and may throw).
  */
 import { ClosedConnectionError, createInbox, DrainingConnectionError, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
-import type { Bus } from './connect.js';
 import { NatsRequestError, type NatsRequestFailure } from './errors.js';
 
 export interface RequestMuxOptions {
@@ -41,13 +40,12 @@ export class RequestMux {
   readonly #prefix: string;
   readonly #sweepMs: number;
   readonly #waiting = new Map<string, Waiting>();
-  readonly #offStatus: () => void;
   #next = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(bus: Pick<Bus, 'nc' | 'onStatus'>, o: RequestMuxOptions = {}) {
-    this.#nc = bus.nc;
+  constructor(nc: NatsConnection, o: RequestMuxOptions = {}) {
+    this.#nc = nc;
     this.#sweepMs = o.sweepMs ?? 50;
     const inbox = createInbox();
     this.#prefix = `${inbox}.`;
@@ -58,10 +56,15 @@ export class RequestMux {
       () => this.close(),
     );
     void this.#nc.closed().then(() => this.close());
-    this.#offStatus = bus.onStatus((s) => {
+    void this.#watch();
+  }
+
+  async #watch(): Promise<void> {
+    for await (const s of this.#nc.status()) {
+      if (this.#closed) break;
       // Replies to what was sent on the lost connection will never come.
       if (s.type === 'disconnect') this.#failAll('disconnected', 'NATS connection lost');
-    });
+    }
   }
 
   /** Requests waiting for a reply. */
@@ -97,7 +100,6 @@ export class RequestMux {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#offStatus();
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#failAll('closed', 'NATS connection closed');

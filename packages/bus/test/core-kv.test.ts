@@ -35,7 +35,7 @@ describe('bus CoreKv: KV operations on core NATS, against the shared nats-server
 
   before(async () => {
     bus = await connectBus({ servers: [SHARED], name: 'core-kv-test', log, waitOnFirstConnect: false });
-    mux = new RequestMux(bus);
+    mux = new RequestMux(bus.nc);
   });
   after(async () => {
     for (const b of buckets) {
@@ -223,7 +223,7 @@ describe('bus RequestMux and CoreKv: a nats-server that goes away', () => {
 
   it('requests in flight when the connection drops fail at once; while it is down they time out; after it returns all works', async () => {
     const b = await connected();
-    const mux = new RequestMux(b, { sweepMs: 25 });
+    const mux = new RequestMux(b.nc, { sweepMs: 25 });
     const kv = await openCoreKv(b, mux, { bucket: 'failover' });
     await kv.put('k', text.encode('before'));
     // A responder that never answers keeps a request in flight.
@@ -257,7 +257,7 @@ describe('bus RequestMux and CoreKv: a nats-server that goes away', () => {
 
   it('when the connection closes, waiting requests fail at once and later ones are refused at once', async () => {
     const b = await connected();
-    const mux = new RequestMux(b);
+    const mux = new RequestMux(b.nc);
     b.nc.subscribe('silent.svc', { callback: () => undefined });
     await b.nc.flush();
     const waiting = mux.request('silent.svc', new Uint8Array(0), undefined, 30_000, () => 'answered');
@@ -270,7 +270,7 @@ describe('bus RequestMux and CoreKv: a nats-server that goes away', () => {
 
   it('a reply decoded by the caller: what decode throws is what the request rejects with', async () => {
     const b = await connected();
-    const mux = new RequestMux(b);
+    const mux = new RequestMux(b.nc);
     b.nc.subscribe('echo.svc', { callback: (_e, m) => void m.respond(m.data) });
     await b.nc.flush();
     assert.equal(await mux.request('echo.svc', text.encode('hi'), undefined, 2000, (m) => m.string()), 'hi');

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const timeoutMs = config.kvTimeout;
   // Every KV operation of the stores is a core NATS request through this one inbox (CoreKv):
   // about half the client CPU of nats.js KV requests, and no timer per request.
-  const kvMux = new RequestMux(bus);
+  const kvMux = new RequestMux(bus.nc);
   const [bindingsKv, flowsKv, callsKv, noncesKv] = await Promise.all([
     openCoreKv(bus, kvMux, { bucket: config.bindingsBucket, replicas, storage, timeoutMs, description: 'sipnats registrations (one key per AoR)' }),
     openCoreKv(bus, kvMux, { bucket: config.flowsBucket, replicas, storage, timeoutMs, ttlMs: flowIndexTtlMs(config.maxExpires), description: 'sipnats registrations by connection flow' }),
