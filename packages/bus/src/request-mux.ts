@@ -56,7 +56,8 @@ export class RequestMux {
       () => this.close(),
     );
     void this.#nc.closed().then(() => this.close());
-    void this.#watch();
+    // The status iterator ends with the connection; it does not fail.
+    this.#watch().catch(() => this.close());
   }
 
   async #watch(): Promise<void> {

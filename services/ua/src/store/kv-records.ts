@@ -61,7 +61,9 @@ export class KvRecords<T> {
 
   /**
    * One operation: transient failures (NATS failover) are retried until `timeoutMs` (retry.ts);
-   * `work` gets the attempt number and how long the attempt may take.
+   * `work` gets the attempt number and how long the attempt may take. An attempt without an
+   * answer ends at the mux's next sweep after its deadline, so an operation ends at most about
+   * 30 ms past `timeoutMs` (budget `timeoutMs` − 20 ms, sweep every 50 ms).
    */
   async #run<R>(op: KvOp, key: string, work: (attempt: number, timeoutMs: number) => Promise<R>, wholeBudgetPerAttempt = false): Promise<R> {
     const started = performance.now();
