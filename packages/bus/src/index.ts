@@ -18,6 +18,7 @@ export {
 } from './kv.js';
 export { CoreKv, openCoreKv, type CoreKvEntry, type CoreKvOptions, type CoreKvCallOptions, type CoreKvDeleteOptions, type KvOperation } from './core-kv.js';
 export { RequestMux, type RequestMuxOptions } from './request-mux.js';
+export { HeldPublisher, type Publish } from './held-publisher.js';
 export { redactServerUrl, splitServerCredentials, REDACTED_USERINFO, type ServerCredentials } from './server-url.js';
 export { kvKey, encodeKvToken, decodeKvToken, MAX_KV_KEY_LENGTH } from './kv-key.js';
 export { registerService, type RegisterServiceOptions, type ServiceHandle } from './service.js';

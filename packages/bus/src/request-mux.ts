@@ -18,10 +18,17 @@
  */
 import { ClosedConnectionError, createInbox, DrainingConnectionError, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { NatsRequestError, type NatsRequestFailure } from './errors.js';
+import type { Publish } from './held-publisher.js';
 
 export interface RequestMuxOptions {
   /** How often waiting requests are checked against their deadlines, in ms (default 50). */
   sweepMs?: number;
+  /**
+   * Where requests are published (default: the connection itself). A HeldPublisher shared with the
+   * service's other publishes puts a turn's requests in one socket write; a request it could not
+   * hand over then fails by its deadline, or at once when the connection closes.
+   */
+  publisher?: Publish;
 }
 
 /** A request waiting for its reply. */
@@ -35,6 +42,7 @@ interface Waiting {
 
 export class RequestMux {
   readonly #nc: NatsConnection;
+  readonly #publisher: Publish;
   readonly #sub: Subscription;
   /** `<inbox>.`: the reply subject of a request is this and its token. */
   readonly #prefix: string;
@@ -46,6 +54,7 @@ export class RequestMux {
 
   constructor(nc: NatsConnection, o: RequestMuxOptions = {}) {
     this.#nc = nc;
+    this.#publisher = o.publisher ?? nc;
     this.#sweepMs = o.sweepMs ?? 50;
     const inbox = createInbox();
     this.#prefix = `${inbox}.`;
@@ -84,7 +93,7 @@ export class RequestMux {
     const reply = this.#prefix + token;
     return new Promise<T>((resolve, reject) => {
       try {
-        this.#nc.publish(subject, payload, headers === undefined ? { reply } : { reply, headers });
+        this.#publisher.publish(subject, payload, headers === undefined ? { reply } : { reply, headers });
       } catch (err) {
         reject(publishFailure(subject, err));
         return;

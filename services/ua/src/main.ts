@@ -5,7 +5,7 @@
  * and drains on SIGTERM/SIGINT (stop taking requests, finish in-flight work, drain NATS, exit 0).
  */
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { connectBus, openCoreKv, registerService, RequestMux } from '@sipnats/bus';
+import { connectBus, HeldPublisher, openCoreKv, registerService, RequestMux } from '@sipnats/bus';
 import { loadConfigOrExit, parseHostPort } from '@sipnats/config';
 import { createLogger } from '@sipnats/logging';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -63,7 +63,10 @@ async function main(): Promise<void> {
   const timeoutMs = config.kvTimeout;
   // Every KV operation of the stores is a core NATS request through this one inbox (CoreKv):
   // about half the client CPU of nats.js KV requests, and no timer per request.
-  const kvMux = new RequestMux(bus.nc);
+  // One holder for every publish of the process (KV requests, SIP to send, events): what a turn of
+  // the event loop publishes goes to the socket in one write.
+  const publisher = new HeldPublisher(bus.nc, (subject, err) => log.warn({ subject, err: err instanceof Error ? err.message : String(err) }, 'publish refused by the NATS client'));
+  const kvMux = new RequestMux(bus.nc, { publisher });
   const [bindingsKv, flowsKv, callsKv, noncesKv] = await Promise.all([
     openCoreKv(bus, kvMux, { bucket: config.bindingsBucket, replicas, storage, timeoutMs, description: 'sipnats registrations (one key per AoR)' }),
     openCoreKv(bus, kvMux, { bucket: config.flowsBucket, replicas, storage, timeoutMs, ttlMs: flowIndexTtlMs(config.maxExpires), description: 'sipnats registrations by connection flow' }),
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
 
   const app = build({
     config,
-    messaging: natsMessaging(bus.nc, () => bus.connected),
+    messaging: natsMessaging(bus.nc, () => bus.connected, publisher),
     calls,
     uacs,
     bindings,

@@ -3,7 +3,7 @@
  * (optionally with a reply subject), subscribe (optionally in a queue group), and inbox names.
  */
 import { createInbox } from '@nats-io/nats-core';
-import type { NatsConnection } from '@sipnats/bus';
+import type { NatsConnection, Publish } from '@sipnats/bus';
 
 export interface InMessage {
   readonly subject: string;
@@ -30,62 +30,17 @@ export interface Messaging {
   connected(): boolean;
 }
 
-/** Publishes held at most before they go out in one go (bounds the memory of a burst). */
-const MAX_HELD = 1024;
-
 /**
- * Publishes are held until the end of the event-loop turn and handed to the connection together:
- * nats.js writes to its socket once per microtask checkpoint in which something was published, and
- * the ua's handlers publish from many small promise continuations, so without this one call cost
- * several write syscalls (8 % of the ua's CPU at 250 bridged calls/s). The wait is at most the rest
- * of the current turn.
+ * `publisher`: where publishes go (a HeldPublisher shared with the KV request mux: a turn's
+ * publishes in one socket write, see @sipnats/bus held-publisher.ts); default the connection.
  */
-class HeldPublishes {
-  readonly #nc: NatsConnection;
-  #held: { subject: string; data: Uint8Array; reply: string | undefined }[] = [];
-  #scheduled = false;
-
-  constructor(nc: NatsConnection) {
-    this.#nc = nc;
-  }
-
-  publish(subject: string, data: Uint8Array, reply: string | undefined): void {
-    this.#held.push({ subject, data, reply });
-    if (this.#held.length >= MAX_HELD) this.flush();
-    else if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#run);
-    }
-  }
-
-  readonly #run = (): void => {
-    this.#scheduled = false;
-    this.flush();
-  };
-
-  flush(): void {
-    const held = this.#held;
-    if (held.length === 0) return;
-    this.#held = [];
-    for (const m of held) {
-      try {
-        this.#nc.publish(m.subject, m.data, m.reply === undefined ? undefined : { reply: m.reply });
-      } catch {
-        // Closed or draining connection: as a direct publish would have thrown, lost the same way
-        // (every sender has its own timeout for what it waits on).
-      }
-    }
-  }
-}
-
-export function natsMessaging(nc: NatsConnection, isConnected: () => boolean): Messaging {
-  const held = new HeldPublishes(nc);
+export function natsMessaging(nc: NatsConnection, isConnected: () => boolean, publisher: Publish & { flush?(): void } = nc): Messaging {
   return {
     publish(subject, data, reply) {
-      held.publish(subject, data, reply);
+      publisher.publish(subject, data, reply === undefined ? undefined : { reply });
     },
     flush() {
-      held.flush();
+      publisher.flush?.();
     },
     subscribe(subject, queue, handler) {
       const sub = nc.subscribe(subject, {
