@@ -135,5 +135,10 @@ describe('ua: a request delivered more than once (transport republish, lost answ
     // A BYE with an older CSeq is still out of order.
     await h.send(envelope(req('BYE', d, 1)));
     assert.deepEqual(h.responses().map((r) => r.msg.status), [500]);
+    // The peer trying again with a new CSeq (its first BYE got a 503 although the end was written,
+    // during a NATS failover): the dialog it ended is gone as asked, so 200, not 481; no event.
+    await h.send(envelope(req('BYE', d, 3)));
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [200]);
+    assert.deepEqual(h.callEvents(), []);
   });
 });

@@ -95,6 +95,8 @@ export function handleRequest(config: DialogConfig, record: DialogRecord, input:
         out.respond({ to: 'txn', txn: record.incoming.txn }, requestResponse(record.incoming.request, record, 487));
       }
       endCall(out, now, 'NORMAL_CLEARING', 'ended');
+      const ended = out.rec.ended;
+      if (ended !== undefined) out.set({ ended: { ...ended, bye: request.cseq.seq } }, now);
       return out.done();
     }
     case 'PRACK': {

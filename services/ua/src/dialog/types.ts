@@ -138,7 +138,8 @@ export interface DialogRecord {
   readonly incoming: IncomingOffer | undefined;
   readonly outgoing: OutgoingOffer | undefined;
   readonly timer: SessionTimer | undefined;
-  readonly ended: { readonly cause: string; readonly status: number | undefined; readonly at: number } | undefined;
+  /** `bye`: the CSeq of the peer's BYE that ended the dialog (absent: it ended otherwise, or before this was recorded). */
+  readonly ended: { readonly cause: string; readonly status: number | undefined; readonly at: number; readonly bye?: number } | undefined;
   /** Our blind transfer in progress (absent in records written before transfers existed). */
   readonly referOut?: OutgoingRefer | undefined;
   /** The peer's transfer request we accepted and still NOTIFY about. */

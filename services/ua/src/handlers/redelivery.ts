@@ -93,12 +93,16 @@ export async function repeatedInvite(ctx: UaContext, req: SipRequest, origin: Re
 }
 
 /**
- * A BYE for a dialog that a BYE with the same CSeq ended: its 200 again (no state change).
+ * A BYE for a dialog that a BYE of the same peer ended: 200 (no state change). The same CSeq is
+ * that BYE delivered again. A higher one is the peer trying again after an answer it did not
+ * take as final, typically a 503 from a NATS failover whose write of the end landed although it
+ * could not be confirmed in time: the dialog is gone as the peer asks, so 200, not 481.
  * undefined when the request is anything else (the dialog core decides).
  */
 export function repeatedBye(record: DialogRecord, req: SipRequest): Transition | undefined {
-  if (req.method !== 'BYE' || record.phase !== 'ended') return undefined;
-  if (req.cseq.seq !== record.remoteCseq || req.cseq.seq === record.invite.cseq) return undefined;
+  if (req.method !== 'BYE' || record.phase !== 'ended' || req.cseq.seq === record.invite.cseq) return undefined;
+  const bye = record.ended?.bye;
+  if (bye === undefined ? req.cseq.seq !== record.remoteCseq : req.cseq.seq < bye) return undefined;
   if (req.callId !== record.callId || req.from.tag !== record.remoteTag || req.to.tag !== record.localTag) return undefined;
   const out = new Out(record);
   out.respond({ to: 'request' }, requestResponse(snapshotRequest(req), record, 200));
