@@ -111,7 +111,7 @@ export const uaSettings = {
     min: 100,
     max: 600_000,
   }),
-  maxConcurrency: setting.int('SIPNATS_MAX_CONCURRENCY', { doc: 'Requests and commands handled at once.', default: 64, min: 1, max: 10_000 }),
+  maxConcurrency: setting.int('SIPNATS_MAX_CONCURRENCY', { doc: 'Requests and commands handled at once (each mostly waits on KV round trips: at 64, 400 bridged calls/s queued for slots while the event loop had time to spare).', default: 256, min: 1, max: 10_000 }),
   maxQueue: setting.int('SIPNATS_MAX_QUEUE', { doc: 'Requests waiting for a slot; beyond it new requests get 503.', default: 2000, min: 1, max: 1_000_000 }),
   retryAfter: setting.int('SIPNATS_RETRY_AFTER', { doc: 'Seconds in Retry-After of a 503.', default: 5, min: 1, max: 3600 }),
   drainTimeout: setting.duration('SIPNATS_DRAIN_TIMEOUT', { doc: 'On SIGTERM, longest wait for in-flight work.', default: 10_000, min: 0, max: 600_000 }),
