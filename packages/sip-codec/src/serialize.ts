@@ -22,7 +22,13 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
   const entries = msg.editedEntries;
   let hasLength = L.contentLength !== undefined;
   if (entries === null) {
-    parts.push(L.buf.subarray(L.startLineEnd, L.blankStart));
+    const patch = msg.patchedLine;
+    if (patch === null) parts.push(L.buf.subarray(L.startLineEnd, L.blankStart));
+    else {
+      parts.push(L.buf.subarray(L.startLineEnd, L.h[patch.idx * HS + LINE_START] as number));
+      parts.push(`${patch.name}: ${patch.value}\r\n`);
+      parts.push(L.buf.subarray(L.h[patch.idx * HS + LINE_END] as number, L.blankStart));
+    }
   } else {
     hasLength = false;
     // Unchanged input lines that still follow each other are copied as one run of bytes.
