@@ -12,7 +12,6 @@
  * Time comes from the injected clock; the table is bounded (`maxTracked`, the server transaction
  * limit): beyond it a request is published once, as before.
  */
-import type { RequestEnvelope } from '@sipnats/contracts';
 import type { Clock, TimerHandle } from '../txn/index.js';
 
 export const DEFAULT_REPUBLISH_DELAYS_MS: readonly number[] = Object.freeze([1000, 2000, 4000, 8000, 16000]);
@@ -27,15 +26,20 @@ export interface RepublisherOptions {
   readonly maxTracked: number;
   /** False when the server transaction is gone or has a response (checked before each publish). */
   stillWaiting(txn: string): boolean;
-  /** Offers the envelope to the publish queue; false when it was refused (NATS down, queue full). */
-  publish(subject: string, envelope: RequestEnvelope): boolean;
+  /**
+   * Offers the envelope (JSON, as first published) again with `attempt` set; false when it was
+   * refused (NATS down, queue full).
+   */
+  publish(subject: string, envelope: Uint8Array, attempt: number): boolean;
   /** One envelope published again (`refused`: the queue did not take it; a later try may). */
   onRepublish?(method: string, attempt: number, refused: boolean): void;
 }
 
 interface Tracked {
   readonly subject: string;
-  readonly envelope: RequestEnvelope;
+  readonly method: string;
+  /** The envelope's JSON as first published. */
+  readonly envelope: Uint8Array;
   readonly firstAt: number;
   /** Publishes so far (1 = only the original). */
   attempts: number;
@@ -61,12 +65,12 @@ export class Republisher {
     return this.#tracked.size;
   }
 
-  /** The envelope of server transaction `txn` was published on `subject` for the first time. */
-  track(txn: string, subject: string, envelope: RequestEnvelope): void {
+  /** The envelope (JSON) of server transaction `txn`, a `method` request, was published on `subject` for the first time. */
+  track(txn: string, subject: string, method: string, envelope: Uint8Array): void {
     if (this.#closed || this.#tracked.has(txn) || this.#tracked.size >= this.#o.maxTracked) return;
     const first = this.#delays[0];
     if (first === undefined || first > this.#o.maxAgeMs) return;
-    const entry: Tracked = { subject, envelope, firstAt: this.#o.clock.now(), attempts: 1, timer: undefined };
+    const entry: Tracked = { subject, method, envelope, firstAt: this.#o.clock.now(), attempts: 1, timer: undefined };
     entry.timer = this.#o.clock.setTimer(first, () => this.#fire(txn, entry));
     this.#tracked.set(txn, entry);
   }
@@ -101,8 +105,8 @@ export class Republisher {
       return;
     }
     e.attempts += 1;
-    const refused = !this.#o.publish(e.subject, { ...e.envelope, attempt: e.attempts });
-    this.#o.onRepublish?.(e.envelope.method, e.attempts, refused);
+    const refused = !this.#o.publish(e.subject, e.envelope, e.attempts);
+    this.#o.onRepublish?.(e.method, e.attempts, refused);
     const next = this.#delays[e.attempts - 1];
     const elapsed = this.#o.clock.now() - e.firstAt;
     if (next === undefined || elapsed + next > this.#o.maxAgeMs) {
