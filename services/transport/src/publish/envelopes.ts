@@ -69,16 +69,18 @@ export function requestEnvelope(i: RequestEnvelopeInput): RequestEnvelope {
 /** JSON text of a value that JSON.stringify turns into a string (the quotes and escapes it writes). */
 const json = JSON.stringify as (value: string) => string;
 
-/** `flow` as JSON, kept per FlowRef: the refs of inbound.ts are made once per flow and never change. */
-const flowJsonCache = new WeakMap<FlowRef, string>();
+/**
+ * `{"v":1,"instance":...,"flow":{...},"receivedAt":` as UTF-8, kept per FlowRef: the refs of
+ * inbound.ts are made once per flow and never change (nor does the instance of a process).
+ */
+const headCache = new WeakMap<FlowRef, { readonly instance: string; readonly bytes: Buffer }>();
 
-function flowJson(ref: FlowRef): string {
-  let text = flowJsonCache.get(ref);
-  if (text === undefined) {
-    text = JSON.stringify(ref);
-    flowJsonCache.set(ref, text);
-  }
-  return text;
+function envelopeHead(instance: string, ref: FlowRef): Buffer {
+  const cached = headCache.get(ref);
+  if (cached !== undefined && cached.instance === instance) return cached.bytes;
+  const bytes = Buffer.from(`{"v":${ENVELOPE_VERSION},"instance":${json(instance)},"flow":${JSON.stringify(ref)},"receivedAt":`, 'utf8');
+  headCache.set(ref, { instance, bytes });
+  return bytes;
 }
 
 function nameAddrJson(n: NameAddr): string {
@@ -99,13 +101,24 @@ function nameAddrJson(n: NameAddr): string {
 export function encodeRequestEnvelope(i: RequestEnvelopeInput): Buffer {
   const r = i.request;
   const cseq = r.cseq;
-  let text =
-    `{"v":${ENVELOPE_VERSION},"instance":${json(i.instance)},"flow":${flowJson(i.flow)},"receivedAt":${i.receivedAt}` +
-    `,"method":${json(r.method)},"uri":${json(r.uri)},"callId":${json(r.callId)},"cseq":{"seq":${cseq.seq},"method":${json(cseq.method)}}` +
-    `,"from":${nameAddrJson(r.from)},"to":${nameAddrJson(r.to)},"branch":${json(branchOf(r))},"raw":"${toBase64(i.raw)}"`;
-  if (i.txn !== undefined) text += `,"txn":${json(i.txn)}`;
-  if (i.cancels !== undefined) text += `,"cancels":${json(i.cancels)}`;
-  return Buffer.from(`${text}}`, 'utf8');
+  const mid =
+    `${i.receivedAt},"method":${json(r.method)},"uri":${json(r.uri)},"callId":${json(r.callId)},"cseq":{"seq":${cseq.seq},"method":${json(cseq.method)}}` +
+    `,"from":${nameAddrJson(r.from)},"to":${nameAddrJson(r.to)},"branch":${json(branchOf(r))},"raw":"`;
+  let tail = '"';
+  if (i.txn !== undefined) tail += `,"txn":${json(i.txn)}`;
+  if (i.cancels !== undefined) tail += `,"cancels":${json(i.cancels)}`;
+  tail += '}';
+  // Written piece by piece into one buffer: the head is kept per flow, and the text of the whole
+  // envelope (1 KB and more) is never made.
+  const head = envelopeHead(i.instance, i.flow);
+  const raw = toBase64(i.raw);
+  const out = Buffer.allocUnsafe(head.length + Buffer.byteLength(mid, 'utf8') + raw.length + Buffer.byteLength(tail, 'utf8'));
+  head.copy(out, 0);
+  let at = head.length;
+  at += out.write(mid, at, 'utf8');
+  at += out.write(raw, at, 'latin1');
+  out.write(tail, at, 'utf8');
+  return out;
 }
 
 /**
