@@ -225,6 +225,18 @@ describe('sip-codec: fast paths agree with the general parsers', () => {
     assert.ok(patched > 1200, `the patched line was taken ${patched} times`);
   });
 
+  it('a stamped datagram without Content-Length or without the empty line serializes as the general edit does', () => {
+    for (const tail of ['Content-Length: 0\r\n\r\n', '\r\n', 'Content-Length: 0\r\n', 'Content-Length: 4\r\n\r\nbody']) {
+      const text = Buffer.from(`OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h:5060;branch=z9hG4bK1;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n${tail}`);
+      const fast = parseMessage(text);
+      const general = parseMessage(text);
+      general.removeHeader('X-None');
+      fast.setTopViaParams({ received: '192.0.2.1', rport: 9 });
+      general.setTopViaParams({ received: '192.0.2.1', rport: 9 });
+      assert.equal(Buffer.from(serializeMessage(fast)).toString('latin1'), Buffer.from(serializeMessage(general)).toString('latin1'), JSON.stringify(tail));
+    }
+  });
+
   it('a second stamp, then a header edit, after a patched Via line keep every change', () => {
     const m = parseMessage(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/UDP h:5060;branch=z9hG4bK1;rport\r\nf: <sip:a@b>;tag=1\r\nt: <sip:c@d>\r\ni: x\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n'));
     m.setTopViaParams({ received: '192.0.2.1', rport: 1234 });
