@@ -1,7 +1,9 @@
 /**
  * Fast path for From and To (read on every packet for their tag): one pass over the bytes that
- * checks the whole value the way parseNameAddr would and extracts only the tag; the display name,
- * URI and parameter map are parsed by the general parser on first read.
+ * checks the whole value the way parseNameAddr would and records where the tag, the URI and the
+ * display name are; the tag is read at once, the display name (unless it has escapes) and the URI
+ * text (uriTextOf) from those bounds, and the parsed URI and parameter map by the general parser
+ * on first read.
  *
  * It accepts a strict subset of what parseNameAddr accepts: ASCII only, a sip/sips URI without
  * URI headers, no LWS around header parameters, no quoted parameter values. For anything else it
@@ -100,20 +102,34 @@ export function isSimpleSipUri(b: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
-/** A From/To read by the fast path: `tag` at once, the rest from the general parser when read. */
+/** Display name bounds in the scan's slots: none, or escapes inside the quotes (the general parser unquotes). */
+const NO_DISPLAY = -1;
+const ESCAPED_DISPLAY = -2;
+
+/** A From/To read by the fast path: `tag` at once, the rest from the recorded bounds or the general parser. */
 class FastNameAddr implements NameAddr {
   readonly tag: string | undefined;
   #buf: Buffer;
   #start: number;
   #end: number;
+  #uriStart: number;
+  #uriEnd: number;
+  #displayStart: number;
+  #displayEnd: number;
   #raw: string | undefined;
+  #uriText: string | undefined;
+  #display: string | undefined;
   #full: NameAddr | undefined;
 
-  constructor(buf: Buffer, start: number, end: number, tag: string | undefined) {
+  constructor(buf: Buffer, start: number, end: number, tag: string | undefined, f: readonly number[], o: number) {
     this.tag = tag;
     this.#buf = buf;
     this.#start = start;
     this.#end = end;
+    this.#uriStart = f[o + URI_START] as number;
+    this.#uriEnd = f[o + URI_END] as number;
+    this.#displayStart = f[o + DISPLAY_START] as number;
+    this.#displayEnd = f[o + DISPLAY_END] as number;
   }
 
   get raw(): string {
@@ -126,8 +142,17 @@ class FastNameAddr implements NameAddr {
     return this.#full;
   }
 
+  /** The URI as written, from its bounds (the text parseNameAddr would parse). */
+  get uriText(): string {
+    this.#uriText ??= latin1(this.#buf, this.#uriStart, this.#uriEnd);
+    return this.#uriText;
+  }
+
   get displayName(): string | undefined {
-    return this.full().displayName;
+    if (this.#displayStart === NO_DISPLAY) return undefined;
+    if (this.#displayStart === ESCAPED_DISPLAY) return this.full().displayName;
+    this.#display ??= latin1(this.#buf, this.#displayStart, this.#displayEnd);
+    return this.#display;
   }
 
   get uri(): SipUri {
@@ -144,30 +169,47 @@ class FastNameAddr implements NameAddr {
   }
 }
 
-/** Slots scanNameAddr fills: the tag value's bytes, or -1 twice when there is no tag. */
-export const NAME_ADDR_SLOTS = 2;
+/**
+ * The URI of an address as written (`addr.uri.raw`), taken from the bytes when the fast path read
+ * the address, so that reading it does not parse the URI.
+ */
+export function uriTextOf(addr: NameAddr): string {
+  return addr instanceof FastNameAddr ? addr.uriText : addr.uri.raw;
+}
 
 /**
- * Scans a From/To value b[s, e) (one unfolded header value, trimmed) and records its tag in
- * f[o, o + 2). False when the value is not of the fast path's shape (nothing is then known about
+ * Slots scanNameAddr fills: the tag value's bytes (-1 twice when there is no tag), the URI's, and
+ * the display name's (NO_DISPLAY, or ESCAPED_DISPLAY when the quoted form has a quoted-pair).
+ */
+export const NAME_ADDR_SLOTS = 6;
+const TAG_START = 0, TAG_END = 1, URI_START = 2, URI_END = 3, DISPLAY_START = 4, DISPLAY_END = 5;
+
+/**
+ * Scans a From/To value b[s, e) (one unfolded header value, trimmed) and records its tag, URI
+ * and display name bounds in f[o, o + NAME_ADDR_SLOTS). False when the value is not of the fast path's shape (nothing is then known about
  * its validity). Allocates nothing.
  */
 export function scanNameAddr(b: Uint8Array, s: number, e: number, f: number[], o: number): boolean {
   if (s >= e) return false;
   let lt = -1;
+  let ds = NO_DISPLAY, de = NO_DISPLAY;
   const c0 = b[s] as number;
   if (c0 === 0x22) {
     // Quoted display name (ASCII); then LWS and '<'.
     let j = s + 1;
+    let escaped = false;
     for (; j < e; j++) {
       const c = b[j] as number;
       if (c >= 0x80) return false;
       if (c === 0x5c) {
+        escaped = true;
         j++; // quoted-pair: the escaped byte must be ASCII too
         if (j < e && (b[j] as number) >= 0x80) return false;
       } else if (c === 0x22) break;
     }
     if (j >= e) return false;
+    ds = escaped ? ESCAPED_DISPLAY : s + 1;
+    de = j;
     j++;
     while (j < e && (b[j] === SP || b[j] === HT)) j++;
     if (j >= e || b[j] !== 0x3c) return false;
@@ -178,7 +220,17 @@ export function scanNameAddr(b: Uint8Array, s: number, e: number, f: number[], o
     // Display name of tokens and LWS before '<', or else an addr-spec.
     let j = s;
     while (j < e && (is(b, j, 1) || b[j] === SP || b[j] === HT)) j++;
-    if (j < e && b[j] === 0x3c) lt = j;
+    if (j < e && b[j] === 0x3c) {
+      lt = j;
+      // The tokens without the LWS around them.
+      let k = s;
+      while (k < j && (b[k] === SP || b[k] === HT)) k++;
+      while (j > k && (b[j - 1] === SP || b[j - 1] === HT)) j--;
+      if (j > k) {
+        ds = k;
+        de = j;
+      }
+    }
   }
   let us: number, ue: number, i: number;
   if (lt >= 0) {
@@ -221,18 +273,22 @@ export function scanNameAddr(b: Uint8Array, s: number, e: number, f: number[], o
     }
   }
   if (i !== e) return false;
-  f[o] = ts;
-  f[o + 1] = te;
+  f[o + TAG_START] = ts;
+  f[o + TAG_END] = te;
+  f[o + URI_START] = us;
+  f[o + URI_END] = ue;
+  f[o + DISPLAY_START] = ds;
+  f[o + DISPLAY_END] = de;
   return true;
 }
 
 /** The NameAddr that a successful scanNameAddr of b[s, e) recorded in f[o...]. */
 export function buildNameAddr(b: Buffer, s: number, e: number, f: readonly number[], o: number): NameAddr {
-  const ts = f[o] as number;
-  return new FastNameAddr(b, s, e, ts < 0 ? undefined : latin1(b, ts, f[o + 1] as number));
+  const ts = f[o + TAG_START] as number;
+  return new FastNameAddr(b, s, e, ts < 0 ? undefined : latin1(b, ts, f[o + TAG_END] as number), f, o);
 }
 
-const scratch: number[] = [0, 0];
+const scratch: number[] = Array.from({ length: NAME_ADDR_SLOTS }, () => 0);
 
 /** scanNameAddr then buildNameAddr: the fast path on its own (undefined when it does not apply). */
 export function fastNameAddr(b: Buffer, s: number, e: number): NameAddr | undefined {

@@ -199,9 +199,205 @@ export function scanTopVia(b: Uint8Array, s: number, e: number, f: number[], o: 
   return true;
 }
 
+/** Where the top value that a successful scanTopVia recorded in f[o...] ends. */
+export function scannedViaEnd(f: readonly number[], o: number): number {
+  return f[o + END] as number;
+}
+
 /** The Via that a successful scanTopVia of the value starting at `s` recorded in f[o...]. */
 export function buildTopVia(b: Buffer, s: number, f: readonly number[], o: number): Via {
   return new FastVia(b, s, f, o);
+}
+
+/**
+ * What `setTopViaParams` may set without the general parser: the RFC 3581 / §18.2.1 stamp of the
+ * transport (`received` with a host, `rport` with a port number or as a flag). Undefined when
+ * `set` holds anything else, or a value whose Via would not read back the same way.
+ */
+export interface ViaStamp {
+  readonly received: string | undefined;
+  /** Whether `rport` is set, and to what. */
+  readonly hasRport: boolean;
+  readonly rport: number | true | undefined;
+}
+
+export function viaStamp(set: Readonly<Record<string, string | number | null>>): ViaStamp | undefined {
+  let received: string | undefined;
+  let hasRport = false;
+  let rport: number | true | undefined;
+  for (const k in set) {
+    const v = set[k];
+    if (k === 'received') {
+      if (typeof v !== 'string' || v.length === 0) return undefined;
+      for (let i = 0; i < v.length; i++) if (((CLASS[v.charCodeAt(i)] ?? 0) & 8) === 0) return undefined;
+      received = v;
+    } else if (k === 'rport') {
+      if (v === null) rport = true;
+      else if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535) rport = v;
+      else return undefined;
+      hasRport = true;
+    } else return undefined;
+  }
+  return { received, hasRport, rport };
+}
+
+function formatParam(k: string, v: string | number | null): string {
+  return v === null ? `;${k}` : `;${k}=${v}`;
+}
+
+/**
+ * The top Via that a successful scanTopVia of the value starting at `s` recorded in f[o...], in
+ * canonical form with the parameters of `set` (lower-case names) set: the same string as
+ * formatViaWithParams(parseVia(value), set) — sent-protocol upper-case with one space, the port
+ * as a number, parameter names lower-case, the first of repeated names only, set values in
+ * place and new ones at the end — read from the bytes without building the parameter map.
+ */
+export function formatScannedVia(b: Buffer, s: number, f: readonly number[], o: number, set: Readonly<Record<string, string | number | null>>): string {
+  const te = f[o + TRANSPORT_END] as number;
+  const hs = f[o + HOST_START] as number;
+  const he = f[o + HOST_END] as number;
+  const port = f[o + PORT] as number;
+  const end = f[o + END] as number;
+  const transport = transportName(b, s + 8, te);
+  let i = he;
+  let digits = 0;
+  if (port !== NONE) {
+    i++;
+    while ((b[i] as number) >= 0x30 && (b[i] as number) <= 0x39) i++;
+    digits = i - he - 1;
+  }
+  // Bytes already in canonical form are copied in runs (one slice each); only what changes is
+  // written anew. The head is canonical when the transport is upper-case, one SP follows it and
+  // the port has no leading zero.
+  let out = '';
+  let run: number;
+  if (sameAscii(b, s + 8, transport) && b[te] === SP && te + 1 === hs && (port === NONE || digits === String(port).length)) run = s;
+  else {
+    out = `SIP/2.0/${transport} ${latin1(b, hs, he)}${port === NONE ? '' : `:${port}`}`;
+    run = i;
+  }
+  const keys = Object.keys(set);
+  let done = 0;
+  let params = 0;
+  while (i < end) {
+    // The scan accepted this shape: `;name` or `;name=value`, no LWS, no quotes.
+    const ps = i;
+    const ns = ++i;
+    while (i < end && ((CLASS[b[i] as number] as number) & 1) !== 0) i++;
+    const ne = i;
+    let vs = NONE;
+    if (i < end && b[i] === 0x3d) {
+      vs = ++i;
+      while (i < end && b[i] !== 0x3b) i++;
+    }
+    const pe = i;
+    let repeated = false;
+    for (let p = 0; p < params && !repeated; p++) repeated = sameName(b, ns, ne, NAMES[2 * p] as number, NAMES[2 * p + 1] as number);
+    let key = -1;
+    for (let k = 0; k < keys.length && key < 0; k++) if (nameIs(b, ns, ne, keys[k] as string)) key = k;
+    if (!repeated) {
+      if (params === NAMES.length / 2) NAMES.push(0, 0);
+      NAMES[2 * params] = ns;
+      NAMES[2 * params + 1] = ne;
+      params++;
+    }
+    if (!repeated && key < 0 && !hasUpper(b, ns, ne)) continue; // stays in the run
+    if (ps > run) out += latin1(b, run, ps);
+    run = pe;
+    if (repeated) continue;
+    if (key >= 0) {
+      out += formatParam(keys[key] as string, set[keys[key] as string] as string | number | null);
+      done |= 1 << key;
+    } else out += formatParam(latin1(b, ns, ne).toLowerCase(), vs === NONE ? null : latin1(b, vs, pe));
+  }
+  if (end > run) out += latin1(b, run, end);
+  for (let k = 0; k < keys.length; k++) if ((done & (1 << k)) === 0) out += formatParam(keys[k] as string, set[keys[k] as string] as string | number | null);
+  return out;
+}
+
+/** Name bounds of the parameters seen so far by formatScannedVia (pairs), reused from call to call. */
+const NAMES: number[] = Array.from({ length: 32 }, () => 0);
+
+/** b[s, s + t.length) equals `t` (ASCII). */
+function sameAscii(b: Uint8Array, s: number, t: string): boolean {
+  for (let i = 0; i < t.length; i++) if (b[s + i] !== t.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Case-insensitive equality of two token ranges of `b`. */
+function sameName(b: Uint8Array, s1: number, e1: number, s2: number, e2: number): boolean {
+  if (e1 - s1 !== e2 - s2) return false;
+  for (let i = 0; i < e1 - s1; i++) if (((b[s1 + i] as number) | 0x20) !== ((b[s2 + i] as number) | 0x20) || !sameLetterness(b[s1 + i] as number, b[s2 + i] as number)) return false;
+  return true;
+}
+
+/** Whether two token bytes that agree after `| 0x20` are the same character (only letters fold). */
+function sameLetterness(x: number, y: number): boolean {
+  return x === y || (isLetter(x) && isLetter(y));
+}
+
+function isLetter(c: number): boolean {
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x7a;
+}
+
+/** The token range equals the lower-case name `t`, ignoring case. */
+function nameIs(b: Uint8Array, s: number, e: number, t: string): boolean {
+  if (e - s !== t.length) return false;
+  for (let i = 0; i < t.length; i++) {
+    const c = b[s + i] as number;
+    if ((isLetter(c) ? c | 0x20 : c) !== t.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function hasUpper(b: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if ((b[i] as number) >= 0x41 && (b[i] as number) <= 0x5a) return true;
+  return false;
+}
+
+/**
+ * The top Via after a stamp (viaStamp) on a value read by the fast path: `raw` is the stamped
+ * value, the fields are those of `base` with received and rport replaced; `params` come from the
+ * general parser when read.
+ */
+class StampedVia implements Via {
+  readonly protocol = 'SIP/2.0';
+  readonly raw: string;
+  readonly transport: string;
+  readonly host: string;
+  readonly hostKind: HostKind;
+  readonly port: number | undefined;
+  readonly branch: string | undefined;
+  readonly received: string | undefined;
+  readonly rport: number | true | undefined;
+  #full: Via | undefined;
+
+  constructor(base: Via, raw: string, stamp: ViaStamp) {
+    this.raw = raw;
+    this.transport = base.transport;
+    this.host = base.host;
+    this.hostKind = base.hostKind;
+    this.port = base.port;
+    this.branch = base.branch;
+    this.received = stamp.received ?? base.received;
+    this.rport = stamp.hasRport ? stamp.rport : base.rport;
+  }
+
+  get params(): Params {
+    this.#full ??= parseVia(this.raw);
+    return this.#full.params;
+  }
+
+  toJSON(): Via {
+    this.#full ??= parseVia(this.raw);
+    return this.#full;
+  }
+}
+
+/** The Via read back from `raw`, the stamped form of `base` (see StampedVia). */
+export function stampedVia(base: Via, raw: string, stamp: ViaStamp): Via {
+  return new StampedVia(base, raw, stamp);
 }
 
 const scratch: number[] = Array.from({ length: VIA_SLOTS }, () => 0);

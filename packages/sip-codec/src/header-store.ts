@@ -2,6 +2,8 @@
  * The header part of a message: a view over the input bytes and its header table while the
  * message is unchanged, a list of entries once edited (unchanged input lines keep their index so
  * that serialization copies their bytes), plain header access and the plain header mutations.
+ * One line may be replaced without making the list (`patchLine`: the transport's Via stamp on
+ * every request), so that the view, and what was read through it, stays.
  */
 import { SipErrorCode } from './errors.js';
 import { canonicalHeaderName, headerIdFromName } from './header-names.js';
@@ -45,6 +47,10 @@ export function newEntry(name: string, value: string): HeaderEntry {
 export abstract class HeaderStore {
   readonly layout: MessageLayout;
   protected entries: HeaderEntry[] | null = null;
+  /** While `entries` is null: the header table index of a replaced line (-1: none), its name and value. */
+  private patchIdx = -1;
+  private patchName = '';
+  private patchValue = '';
   protected startLineDirty = false;
   private bodyOverride: Uint8Array | null = null;
 
@@ -56,7 +62,30 @@ export abstract class HeaderStore {
   protected abstract invalidate(): void;
 
   get modified(): boolean {
-    return this.entries !== null || this.startLineDirty || this.bodyOverride !== null;
+    return this.entries !== null || this.patchIdx >= 0 || this.startLineDirty || this.bodyOverride !== null;
+  }
+
+  /** The line replaced by `patchLine` while the message has no entry list, or null. */
+  get patchedLine(): { readonly idx: number; readonly name: string; readonly value: string } | null {
+    return this.patchIdx < 0 ? null : { idx: this.patchIdx, name: this.patchName, value: this.patchValue };
+  }
+
+  /** Whether a line was replaced by `patchLine` (and no entry list made since). */
+  protected get patched(): boolean {
+    return this.patchIdx >= 0;
+  }
+
+  /**
+   * Replaces header line `idx` of the input by `name: value` (checked by the caller) without
+   * making the entry list; false when the message is already edited or patched (the caller then
+   * edits). Derived values are the caller's to update.
+   */
+  protected patchLine(idx: number, name: string, value: string): boolean {
+    if (this.entries !== null || this.patchIdx >= 0) return false;
+    this.patchIdx = idx;
+    this.patchName = name;
+    this.patchValue = value;
+    return true;
   }
 
   get isStartLineDirty(): boolean {
@@ -85,11 +114,13 @@ export abstract class HeaderStore {
 
   protected valueAt(i: number): string {
     if (this.entries !== null) return (this.entries[i] as HeaderEntry).value;
+    if (i === this.patchIdx) return this.patchValue;
     return rawValue(this.layout.buf, this.layout.h, i);
   }
 
   protected nameAt(i: number): string {
     if (this.entries !== null) return (this.entries[i] as HeaderEntry).name;
+    if (i === this.patchIdx) return this.patchName;
     return rawName(this.layout.buf, this.layout.h, i);
   }
 
@@ -162,14 +193,12 @@ export abstract class HeaderStore {
       const list: HeaderEntry[] = [];
       for (let i = 0; i < count; i++) {
         const o = i * HS;
-        list.push({
-          id: (h[o + ID_FLAGS] as number) & ID_MASK,
-          idx: i,
-          name: latin1(buf, h[o + LINE_START] as number, h[o + NAME_END] as number),
-          value: rawValue(buf, h, i),
-        });
+        const id = (h[o + ID_FLAGS] as number) & ID_MASK;
+        if (i === this.patchIdx) list.push({ id, idx: -1, name: this.patchName, value: this.patchValue });
+        else list.push({ id, idx: i, name: latin1(buf, h[o + LINE_START] as number, h[o + NAME_END] as number), value: rawValue(buf, h, i) });
       }
       this.entries = list;
+      this.patchIdx = -1;
     }
     return this.entries;
   }

@@ -57,6 +57,7 @@ export type { FramerEvent } from './framer.js';
 export { parseUri, formatUri } from './uri.js';
 export type { SipUriInit } from './uri.js';
 export { parseNameAddr, parseContact, formatNameAddr } from './name-addr.js';
+export { uriTextOf } from './fast-name-addr.js';
 export { parseVia, formatVia } from './via.js';
 export { parseAuthValue, formatAuthValue } from './auth.js';
 export { reasonPhrase } from './reason-phrases.js';

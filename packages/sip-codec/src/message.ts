@@ -11,7 +11,7 @@ import { parseCSeq, parseMaxForwards, parseMinSE, parseRAck, parseSessionExpires
 import { methodName } from './methods.js';
 import { parseContacts, parseNameAddr, parseNameAddrList } from './name-addr.js';
 import { buildNameAddr } from './fast-name-addr.js';
-import { buildTopVia } from './fast-via.js';
+import { buildTopVia, formatScannedVia, scannedViaEnd, stampedVia, viaStamp } from './fast-via.js';
 import { HS, VALUE_END, VALUE_START, rawValue } from './raw-headers.js';
 import { assertLineSafe, fail, isToken, parseDeltaSeconds, splitCommas } from './scan.js';
 import type { AuthValue, CSeq, Contact, NameAddr, RAck, SessionExpires, SipMessageBase, Via, ViaInit } from './types.js';
@@ -19,6 +19,8 @@ import { E } from './validate.js';
 import { formatVia, formatViaWithParams, parseVia, parseViaList } from './via.js';
 
 export type { HeaderEntry, MessageLayout } from './header-store.js';
+
+const NO_ADDRESSES: readonly NameAddr[] = Object.freeze([]);
 
 export abstract class MessageImpl extends HeaderStore implements SipMessageBase {
   /** Parsed header values by header id; made on the first structured read. */
@@ -53,9 +55,10 @@ export abstract class MessageImpl extends HeaderStore implements SipMessageBase 
   }
 
   /**
-   * What the eager validation found, while the message is unchanged (null once edited or when
-   * it was not validated): the accessors of the top Via, From, To, Call-ID and CSeq then build
-   * their values from it instead of searching and parsing the headers again.
+   * What the eager validation found, while the message has no entry list (null once edited or
+   * when it was not validated): the accessors of the top Via, From, To, Call-ID and CSeq then
+   * build their values from it instead of searching and parsing the headers again. A patched Via
+   * line (stampScannedVia) leaves the other slots true; the top Via is then kept in its cache.
    */
   private found(): readonly number[] | null {
     return this.entries === null ? this.layout.eager : null;
@@ -76,7 +79,7 @@ export abstract class MessageImpl extends HeaderStore implements SipMessageBase 
   get topVia(): Via {
     if (this.topViaCache !== undefined) return this.topViaCache;
     const f = this.found();
-    if (f !== null && f[E.VIA_FAST] === 1) {
+    if (f !== null && f[E.VIA_FAST] === 1 && !this.patched) {
       this.topViaCache = buildTopVia(this.layout.buf, this.layout.h[(f[E.VIA] as number) * HS + VALUE_START] as number, f, E.VIA_SCAN);
       return this.topViaCache;
     }
@@ -152,6 +155,8 @@ export abstract class MessageImpl extends HeaderStore implements SipMessageBase 
   }
 
   private addrList(id: number): readonly NameAddr[] {
+    // Most requests have no Route (read for each by the transport): nothing to parse or cache.
+    if (this.firstById(id) === undefined) return NO_ADDRESSES;
     return this.cached(id, () => parseNameAddrList(this.valuesById(id)));
   }
 
@@ -265,12 +270,36 @@ export abstract class MessageImpl extends HeaderStore implements SipMessageBase 
       if (!isToken(k)) fail(SipErrorCode.INVALID_VALUE, `Via parameter name "${k}" is not a token`);
       if (v !== null) assertParamValue(String(v), k);
     }
+    if (this.stampScannedVia(params)) return;
     const list = this.edit();
     const at = this.indexOfId(list, H.VIA);
     if (at < 0) fail(SipErrorCode.MISSING_HEADER, 'no Via header');
     const parts = splitCommas((list[at] as HeaderEntry).value);
     const top = formatViaWithParams(parseVia(parts[0] ?? ''), params);
     list[at] = { id: H.VIA, idx: -1, name: 'Via', value: [top, ...parts.slice(1)].join(', ') };
+  }
+
+  /**
+   * setTopViaParams for the transport's stamp (received, rport) on an unchanged message whose top
+   * Via the fast path read and which has no other value on its line: the same Via line as the
+   * general way, but only that line is replaced (patchLine), so what was read from the view stays
+   * (From, To, Call-ID, CSeq) and the top Via is known without parsing it again. False when it
+   * does not apply.
+   */
+  private stampScannedVia(params: Readonly<Record<string, string | number | null>>): boolean {
+    const f = this.found();
+    if (f === null || f[E.VIA_FAST] !== 1 || this.patched) return false;
+    const stamp = viaStamp(params);
+    if (stamp === undefined) return false;
+    const { buf, h } = this.layout;
+    const at = f[E.VIA] as number;
+    if (scannedViaEnd(f, E.VIA_SCAN) !== h[at * HS + VALUE_END]) return false;
+    const base = this.topVia;
+    const value = formatScannedVia(buf, h[at * HS + VALUE_START] as number, f, E.VIA_SCAN, params);
+    if (!this.patchLine(at, 'Via', value)) return false;
+    this.topViaCache = stampedVia(base, value, stamp);
+    this.cache?.delete(H.VIA);
+    return true;
   }
 
   removeTopVia(): void {

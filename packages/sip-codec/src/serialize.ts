@@ -16,13 +16,33 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
   }
   const L = msg.layout;
   if (!msg.modified) return L.buf.subarray(L.start, L.bodyEnd);
+  const patch = msg.patchedLine;
+  if (patch !== null && msg.editedEntries === null && !msg.isStartLineDirty && !msg.bodyReplaced && L.contentLength !== undefined && L.blankStart < L.bodyStart) {
+    // Only one line replaced (the transport's Via stamp on every request): the bytes before and
+    // after it are copied as they are, into one buffer.
+    const ls = L.h[patch.idx * HS + LINE_START] as number;
+    const le = L.h[patch.idx * HS + LINE_END] as number;
+    const line = `${patch.name}: ${patch.value}\r\n`;
+    const lineBytes = Buffer.byteLength(line, 'utf8');
+    const out = Buffer.allocUnsafe(ls - L.start + lineBytes + L.bodyEnd - le);
+    L.buf.copy(out, 0, L.start, ls);
+    out.write(line, ls - L.start, 'utf8');
+    L.buf.copy(out, ls - L.start + lineBytes, le, L.bodyEnd);
+    return out;
+  }
   const parts: Array<Uint8Array | string> = [];
   if (msg.isStartLineDirty && msg instanceof RequestImpl) parts.push(`${msg.method} ${msg.uri} SIP/2.0\r\n`);
   else parts.push(L.buf.subarray(L.start, L.startLineEnd));
   const entries = msg.editedEntries;
   let hasLength = L.contentLength !== undefined;
   if (entries === null) {
-    parts.push(L.buf.subarray(L.startLineEnd, L.blankStart));
+    const patch = msg.patchedLine;
+    if (patch === null) parts.push(L.buf.subarray(L.startLineEnd, L.blankStart));
+    else {
+      parts.push(L.buf.subarray(L.startLineEnd, L.h[patch.idx * HS + LINE_START] as number));
+      parts.push(`${patch.name}: ${patch.value}\r\n`);
+      parts.push(L.buf.subarray(L.h[patch.idx * HS + LINE_END] as number, L.blankStart));
+    }
   } else {
     hasLength = false;
     // Unchanged input lines that still follow each other are copied as one run of bytes.

@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SipParseError, parseMessage, serializeMessage, type NameAddr, type SipMessage, type Via } from '../src/index.js';
+import { SipParseError, parseMessage, serializeMessage, uriTextOf, type NameAddr, type SipMessage, type Via } from '../src/index.js';
 import { checkNameAddr, checkTopVia } from '../src/check.js';
 import { fastNameAddr } from '../src/fast-name-addr.js';
 import { fastTopVia } from '../src/fast-via.js';
 import { hostKindCode } from '../src/host.js';
+import { MessageImpl } from '../src/message.js';
 import { parseCSeq } from '../src/header-values.js';
 import { parseNameAddr } from '../src/name-addr.js';
 import { splitCommas } from '../src/scan.js';
@@ -47,6 +48,7 @@ function sameVia(fast: Via, general: Via): void {
 
 function sameNameAddr(fast: NameAddr, general: NameAddr): void {
   for (const k of ['raw', 'displayName', 'tag'] as const) assert.equal(fast[k], general[k], `NameAddr.${k} of "${general.raw}"`);
+  assert.equal(uriTextOf(fast), general.uri.raw, `URI text of "${general.raw}"`);
   assert.deepEqual(fast.uri, general.uri);
   assert.deepEqual([...fast.params], [...general.params]);
 }
@@ -128,6 +130,9 @@ const ADDRS = [
   'sip:carol@192.0.2.4:5060;tag=1;tag=2',
   '<sip:user;par=u%40example.net@example.com>;tag;expires=10',
   'A  B <sip:h.example.com>',
+  '"Q \\"x\\" y" <sip:q@example.com>;tag=9',
+  'Tok \t <sip:t@192.0.2.1:5070;transport=udp>',
+  '"" <sip:e@example.com>',
 ];
 
 describe('sip-codec: fast paths agree with the general parsers', () => {
@@ -173,6 +178,77 @@ describe('sip-codec: fast paths agree with the general parsers', () => {
       assert.equal(m.topVia.received, '192.0.2.1');
       assert.equal(parseMessage(serializeMessage(m)).topVia.received, '192.0.2.1');
     }
+  });
+
+  it("8,000 Via stamps (received, rport) on mutated Via lines: the patched line equals the general edit's, bytes and values", () => {
+    const rnd = prng(0x57a3);
+    const stamps: Array<Record<string, string | number | null>> = [
+      { received: '192.0.2.1' },
+      { received: '2001:db8::7', rport: 40000 },
+      { rport: 5060, received: '198.51.100.2' },
+      { rport: null },
+      { received: 'a"b' },
+    ];
+    let patched = 0;
+    for (let i = 0; i < 8000; i++) {
+      const via = mutateValue(Buffer.from(VIAS[i % VIAS.length] as string, 'latin1'), rnd);
+      const text = Buffer.concat([Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: '), via, Buffer.from('\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n')]);
+      const fast = attempt(() => parseMessage(text));
+      if (fast instanceof SipParseError) continue;
+      const general = parseMessage(text);
+      general.removeHeader('X-None'); // an entry list: setTopViaParams then takes the general way
+      const stamp = stamps[i % stamps.length] as Record<string, string | number | null>;
+      const a = attempt(() => (fast.setTopViaParams(stamp), serializeMessage(fast)));
+      const b = attempt(() => (general.setTopViaParams(stamp), serializeMessage(general)));
+      if (b instanceof SipParseError) {
+        assert.ok(a instanceof SipParseError && a.code === b.code, `stamp of ${JSON.stringify(via.toString('latin1'))}: ${String(a)}`);
+        continue;
+      }
+      assert.ok(!(a instanceof SipParseError), String(a));
+      assert.equal(Buffer.from(a).toString('latin1'), Buffer.from(b).toString('latin1'));
+      if (fast instanceof MessageImpl && fast.editedEntries === null) patched++;
+      const back = attempt(() => parseMessage(a).topVia);
+      const read = attempt(() => fast.topVia);
+      if (back instanceof SipParseError) assert.ok(read instanceof SipParseError || read.raw !== undefined);
+      else {
+        assert.ok(!(read instanceof SipParseError), `topVia after the stamp threw where the serialized message reads: ${String(read)}`);
+        sameVia(read, back);
+      }
+      const list = (m: SipMessage): string[] | string => {
+        const r = attempt(() => m.via.map((v) => v.raw));
+        return r instanceof SipParseError ? r.code : r;
+      };
+      assert.deepEqual(list(fast), list(general));
+      assert.equal(fast.getHeader('Via'), general.getHeader('Via'));
+      accessorsAgree(fast);
+    }
+    assert.ok(patched > 1200, `the patched line was taken ${patched} times`);
+  });
+
+  it('a stamped datagram without Content-Length or without the empty line serializes as the general edit does', () => {
+    for (const tail of ['Content-Length: 0\r\n\r\n', '\r\n', 'Content-Length: 0\r\n', 'Content-Length: 4\r\n\r\nbody']) {
+      const text = Buffer.from(`OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h:5060;branch=z9hG4bK1;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n${tail}`);
+      const fast = parseMessage(text);
+      const general = parseMessage(text);
+      general.removeHeader('X-None');
+      fast.setTopViaParams({ received: '192.0.2.1', rport: 9 });
+      general.setTopViaParams({ received: '192.0.2.1', rport: 9 });
+      assert.equal(Buffer.from(serializeMessage(fast)).toString('latin1'), Buffer.from(serializeMessage(general)).toString('latin1'), JSON.stringify(tail));
+    }
+  });
+
+  it('a second stamp, then a header edit, after a patched Via line keep every change', () => {
+    const m = parseMessage(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/UDP h:5060;branch=z9hG4bK1;rport\r\nf: <sip:a@b>;tag=1\r\nt: <sip:c@d>\r\ni: x\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n'));
+    m.setTopViaParams({ received: '192.0.2.1', rport: 1234 });
+    assert.ok(m instanceof MessageImpl && m.editedEntries === null, 'only the Via line was replaced');
+    assert.equal(m.topVia.rport, 1234);
+    assert.equal(m.topVia.received, '192.0.2.1');
+    assert.equal(m.from.tag, '1');
+    m.setTopViaParams({ received: '192.0.2.2' });
+    m.addHeader('Record-Route', '<sip:p;lr>', true);
+    const text = Buffer.from(serializeMessage(m)).toString('latin1');
+    assert.equal(text, 'OPTIONS sip:a@b SIP/2.0\r\nRecord-Route: <sip:p;lr>\r\nVia: SIP/2.0/UDP h:5060;branch=z9hG4bK1;rport=1234;received=192.0.2.2\r\nf: <sip:a@b>;tag=1\r\nt: <sip:c@d>\r\ni: x\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n');
+    assert.equal(m.topVia.received, '192.0.2.2');
   });
 
   it('hostKindCode on bytes agrees with hostKindOf on 20,000 mutated hosts', () => {

@@ -10,7 +10,7 @@ import { formatHostPort } from './listeners/address.js';
 import type { Flow } from './listeners/flow.js';
 import type { TransportMetrics } from './ops/metrics.js';
 import { MessageCounter, statusClass } from './ops/metrics.js';
-import { RawFlowHeaders } from './publish/raw-headers.js';
+import { RawFlowHeaders, RawHeaders } from './publish/raw-headers.js';
 import { Priority, type Publisher } from './publish/publisher.js';
 
 const SIP_VERSION_SP = Buffer.from('SIP/2.0 ', 'latin1');
@@ -103,14 +103,14 @@ export class Sender {
     }
     if (isResponse(bytes)) this.#messagesOut.inc(flow.transport, 'response', '', statusClassOf(bytes));
     else this.#messagesOut.inc(flow.transport, 'request', methodLabelOf(bytes), '');
-    this.#publisher.offer(this.#rawOut, bytes, Priority.low, { flow: this.#flowHeaders(flow), at: Date.now() });
+    this.#publisher.offer(this.#rawOut, bytes, Priority.low, new RawHeaders(this.#flowHeaders(flow), Date.now()));
     if (this.#log?.isLevelEnabled('trace') === true) this.#trace('out', bytes, flow);
     return true;
   }
 
   /** Publishes a raw inbound copy on `<p>.raw.in.<instance>`. */
   tapIn(bytes: Uint8Array, flow: Flow, at: number): void {
-    this.#publisher.offer(this.#rawIn, bytes, Priority.low, { flow: this.#flowHeaders(flow), at });
+    this.#publisher.offer(this.#rawIn, bytes, Priority.low, new RawHeaders(this.#flowHeaders(flow), at));
     if (this.#log?.isLevelEnabled('trace') === true) this.#trace('in', bytes, flow);
   }
 

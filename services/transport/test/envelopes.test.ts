@@ -4,11 +4,11 @@
  * and that local envelopes are valid for any input — checked here with the full compiled schema.
  */
 import assert from 'node:assert/strict';
-import { FLOW_CLOSE_REASONS, FlowEvent, ForwardedMessage, isValid, describeErrors, LIMITS, RequestEnvelope, ResponseEnvelope, toBase64 } from '@sipnats/contracts';
+import { encodeJsonTrusted, FLOW_CLOSE_REASONS, FlowEvent, ForwardedMessage, isValid, describeErrors, LIMITS, RequestEnvelope, ResponseEnvelope, toBase64 } from '@sipnats/contracts';
 import { parseMessage, type SipRequest, type SipResponse } from '@sipnats/sip-codec';
 import type { Flow } from '../src/listeners/flow.js';
 import { clip, requestEnvelopeFault, responseEnvelopeFault } from '../src/publish/envelope-limits.js';
-import { flowClosedEvent, flowRef, localResponseEnvelope, requestEnvelope, responseEnvelope } from '../src/publish/envelopes.js';
+import { encodeRequestEnvelope, flowClosedEvent, flowRef, localResponseEnvelope, requestEnvelope, responseEnvelope, withAttempt } from '../src/publish/envelopes.js';
 import { wsCloseCause } from '../src/listeners/ws.js';
 
 const LIMITS_PARSE = { maxMessageBytes: 1_048_576, maxHeaders: 4096, maxLineBytes: 65_536, transport: 'datagram' as const };
@@ -70,7 +70,11 @@ function assertValidEnvelope(schema: typeof RequestEnvelope | typeof ResponseEnv
 }
 
 function buildRequest(req: SipRequest, f: Flow = flow({ host: '2001:db8::1', port: 5062 })): RequestEnvelope {
-  return requestEnvelope({ instance: 'unit-1', flow: flowRef('unit-1', f, 'tok.en'), txn: 's1', cancels: undefined, receivedAt: Date.now(), request: req, raw: new Uint8Array([0x4f, 0x50]) });
+  const input = { instance: 'unit-1', flow: flowRef('unit-1', f, 'tok.en'), txn: 's1', cancels: undefined, receivedAt: Date.now(), request: req, raw: new Uint8Array([0x4f, 0x50]) };
+  const env = requestEnvelope(input);
+  // What the inbound path publishes: the same bytes as the object's JSON.
+  assert.equal(encodeRequestEnvelope(input).toString('utf8'), Buffer.from(encodeJsonTrusted(RequestEnvelope, env)).toString('utf8'));
+  return env;
 }
 
 describe('envelope builders: valid by construction (they are encoded without a schema check)', () => {
@@ -96,6 +100,28 @@ describe('envelope builders: valid by construction (they are encoded without a s
       assertValidEnvelope(RequestEnvelope, buildRequest(req), name);
     });
   }
+
+  it('the encoded request envelope equals JSON.stringify of the object: escapes, optional fields, CANCEL, attempt', function () {
+    const specs: ReqSpec[] = [
+      { fromDisplay: 'say \\"hi\\" \\\\ back' },
+      { fromDisplay: 'Héllo ☎ 電話 \u{1F600}' },
+      { callId: 'a"b\\c' },
+      { uri: 'sip:%22x%22@example.com;p=1' },
+      { toTag: 'T', fromTag: 'f', branch: undefined },
+    ];
+    const raw = new Uint8Array(Buffer.from('INVITE sip:x SIP/2.0\r\n\r\n\u00ff', 'latin1'));
+    for (const spec of specs) {
+      const req = request(spec);
+      for (const [txn, cancels] of [['s1', undefined], [undefined, undefined], ['s2', 's1']] as const) {
+        const input = { instance: 'unit-1', flow: flowRef('unit-1', flow({ host: '::1', port: 5060 }), 'tok'), txn, cancels, receivedAt: 1_700_000_000_123, request: req, raw };
+        const env = requestEnvelope(input);
+        const bytes = encodeRequestEnvelope(input);
+        assert.equal(bytes.toString('utf8'), JSON.stringify(env));
+        assert.deepEqual(JSON.parse(bytes.toString('utf8')), env);
+        assert.equal(withAttempt(bytes, 7).toString('utf8'), JSON.stringify({ ...env, attempt: 7 }));
+      }
+    }
+  });
 
   it('request envelope on IPv4, IPv6 and IPv4-mapped flows', function () {
     for (const remote of [{ host: '192.0.2.1', port: 1 }, { host: '::1', port: 65535 }, { host: '::ffff:192.0.2.1', port: 5060 }]) {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { subjects } from '@sipnats/contracts';
 import type { Flow } from '../src/listeners/flow.js';
-import { createMetrics, MessageCounter, statusClass } from '../src/ops/metrics.js';
+import { Histogram, Registry } from 'prom-client';
+import { createMetrics, MessageCounter, statusClass, TalliedHistogram } from '../src/ops/metrics.js';
 import { Publisher } from '../src/publish/publisher.js';
 import { Sender } from '../src/sender.js';
 import { FakeNats } from './helpers.js';
@@ -27,6 +28,24 @@ function udpFlow(sent: Uint8Array[], ok = true): Flow {
 }
 
 describe('transport metrics: per-message counters without prom-client work per message', () => {
+  it("the tallied publish-wait histogram exposes exactly what prom-client's Histogram does for the same observations, and resets", async () => {
+    const buckets = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
+    const plain = new Registry();
+    const tallied = new Registry();
+    const reference = new Histogram({ name: 'sipnats_test_wait_seconds', help: 'Wait.', buckets, registers: [plain] });
+    const fast = new TalliedHistogram({ name: 'sipnats_test_wait_seconds', help: 'Wait.', buckets, registers: [tallied] });
+    assert.equal(await tallied.metrics(), await plain.metrics(), 'empty');
+    for (const v of [0, 0.0001, 0.00011, 0.0007, 0.002, 0.05, 0.7, 1, 3, 42]) {
+      reference.observe(v);
+      fast.observe(v);
+    }
+    fast.observe(Number.NaN); // ignored (prom-client throws)
+    assert.equal(await tallied.metrics(), await plain.metrics());
+    reference.reset();
+    fast.reset();
+    assert.match(await tallied.metrics(), /^sipnats_test_wait_seconds_count 0$/m);
+  });
+
   it('messages counted in plain numbers appear, summed, at each scrape', async () => {
     const m = createMetrics(false);
     const counter = new MessageCounter(m.messagesIn);

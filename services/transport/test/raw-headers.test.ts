@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { MsgHdrsImpl } from '@nats-io/nats-core';
 import { RAW_HEADERS } from '@sipnats/contracts';
-import { EncodedMsgHdrs, RawFlowHeaders } from '../src/publish/raw-headers.js';
+import { RawFlowHeaders, RawHeaders } from '../src/publish/raw-headers.js';
 
 const flows = [
   { transport: 'udp' as const, local: { host: '127.0.0.1', port: 5060 }, remote: { host: '192.0.2.7', port: 5062 }, id: 'udp0/192.0.2.7:5062' },
@@ -32,7 +32,7 @@ describe('raw-copy NATS headers (proto/README.md "Raw messages")', function () {
     for (const flow of flows) {
       const fh = new RawFlowHeaders('t1', flow);
       for (const at of [0, 1, 1_732_600_000_000, 8_640_000_000_000_000]) {
-        const ours = new EncodedMsgHdrs({ flow: fh, at });
+        const ours = new RawHeaders(fh, at);
         const theirs = reference(fh.record(at));
         assert.deepEqual(Buffer.from(ours.encode()), Buffer.from(theirs.encode()));
         assert.equal(ours.toString(), theirs.toString());
@@ -41,11 +41,12 @@ describe('raw-copy NATS headers (proto/README.md "Raw messages")', function () {
   });
 
   it('read like any MsgHdrs, and a change after reading is encoded', function () {
-    const h = new EncodedMsgHdrs({ flow: new RawFlowHeaders('t1', flows[0] as (typeof flows)[0]), at: 42 });
+    const h = new RawHeaders(new RawFlowHeaders('t1', flows[0] as (typeof flows)[0]), 42);
     assert.equal(h.get(RAW_HEADERS.time), '42');
     assert.equal(h.get(RAW_HEADERS.remote), '192.0.2.7:5062');
     assert.equal([...h].length, 6);
     h.set('X-Extra', 'yes');
     assert.match(h.toString(), /X-Extra: yes/);
+    assert.match(Buffer.from(h.encode()).toString('utf8'), /Sipnats-Time: 42\r\nX-Extra: yes\r\n\r\n$/i);
   });
 });

@@ -22,6 +22,8 @@ const ENV: RequestEnvelope = {
   branch: 'z9hG4bK-1',
   raw: 'QllF',
 };
+/** The envelope as the inbound path publishes it first. */
+const JSON_ENV = Buffer.from(JSON.stringify(ENV), 'utf8');
 
 interface Published {
   at: number;
@@ -39,8 +41,9 @@ function setup(o: Partial<RepublisherOptions> = {}): { clock: ManualClock; rp: R
     maxAgeMs: 32_000,
     maxTracked: 10,
     stillWaiting: (txn) => waiting.has(txn),
-    publish: (subject, env) => {
-      published.push({ at: clock.now(), subject, attempt: env.attempt });
+    publish: (subject, env, attempt) => {
+      assert.equal(env, JSON_ENV);
+      published.push({ at: clock.now(), subject, attempt });
       return accept.value;
     },
     ...o,
@@ -51,7 +54,7 @@ function setup(o: Partial<RepublisherOptions> = {}): { clock: ManualClock; rp: R
 describe('transport: publishing a request again while no ua answered (core NATS is at most once)', () => {
   it('publishes again after 1, 2, 4, 8 and 16 s with the same txn and attempt 2..6, then stops at 64*T1', () => {
     const { clock, rp, published } = setup();
-    rp.track('abc-s1', 'sip.req.BYE', ENV);
+    rp.track('abc-s1', 'sip.req.BYE', 'BYE', JSON_ENV);
     clock.advance(999);
     assert.equal(published.length, 0);
     clock.advance(40_000);
@@ -71,7 +74,7 @@ describe('transport: publishing a request again while no ua answered (core NATS 
 
   it('stops at the first response from the TU', () => {
     const { clock, rp, published } = setup();
-    rp.track('abc-s1', 'sip.req.BYE', ENV);
+    rp.track('abc-s1', 'sip.req.BYE', 'BYE', JSON_ENV);
     clock.advance(1500);
     rp.answered('abc-s1');
     clock.advance(60_000);
@@ -81,13 +84,13 @@ describe('transport: publishing a request again while no ua answered (core NATS 
 
   it('stops when the transaction ended or no longer waits', () => {
     const a = setup();
-    a.rp.track('abc-s1', 'sip.req.BYE', ENV);
+    a.rp.track('abc-s1', 'sip.req.BYE', 'BYE', JSON_ENV);
     a.rp.ended('abc-s1');
     a.clock.advance(60_000);
     assert.equal(a.published.length, 0);
 
     const b = setup();
-    b.rp.track('abc-s1', 'sip.req.BYE', ENV);
+    b.rp.track('abc-s1', 'sip.req.BYE', 'BYE', JSON_ENV);
     b.clock.advance(1000);
     b.waiting.delete('abc-s1');
     b.clock.advance(60_000);
@@ -98,7 +101,7 @@ describe('transport: publishing a request again while no ua answered (core NATS 
   it('keeps its schedule when the publish queue refuses one (NATS down), and never exceeds maxAgeMs', () => {
     const { clock, rp, published, accept } = setup({ maxAgeMs: 8000 });
     accept.value = false;
-    rp.track('abc-s1', 'sip.req.BYE', ENV);
+    rp.track('abc-s1', 'sip.req.BYE', 'BYE', JSON_ENV);
     clock.advance(2000);
     accept.value = true;
     clock.advance(60_000);
@@ -111,15 +114,15 @@ describe('transport: publishing a request again while no ua answered (core NATS 
 
   it('is bounded: beyond maxTracked a request is published once; close() clears every timer', () => {
     const { clock, rp } = setup({ maxTracked: 2 });
-    rp.track('x1', 's', ENV);
-    rp.track('x2', 's', ENV);
-    rp.track('x3', 's', ENV);
-    rp.track('x1', 's', ENV); // tracked already: no second timer
+    rp.track('x1', 's', 'BYE', JSON_ENV);
+    rp.track('x2', 's', 'BYE', JSON_ENV);
+    rp.track('x3', 's', 'BYE', JSON_ENV);
+    rp.track('x1', 's', 'BYE', JSON_ENV); // tracked already: no second timer
     assert.equal(rp.size, 2);
-    assert.equal(clock.pending, 2);
+    assert.equal(clock.pending, 1, 'one clock timer for the first waits of all of them');
     rp.close();
     assert.equal(clock.pending, 0);
-    rp.track('x4', 's', ENV);
+    rp.track('x4', 's', 'BYE', JSON_ENV);
     assert.equal(rp.size, 0);
   });
 
@@ -138,18 +141,21 @@ describe('transport: publishing a request again while no ua answered (core NATS 
     const inv = h.layer.receiveRequest(request({ method: 'INVITE', branch: 'z9hG4bK-inv' }), UDP);
     const bye = h.layer.receiveRequest(request({ method: 'BYE', branch: 'z9hG4bK-bye', toTag: 'x', cseq: 2 }), UDP);
     assert.ok(inv.kind === 'new' && bye.kind === 'new');
-    rp.track(inv.txn.id, 'sip.req.INVITE', { ...ENV, method: 'INVITE', txn: inv.txn.id });
-    rp.track(bye.txn.id, 'sip.req.BYE', { ...ENV, txn: bye.txn.id });
+    const invEnv = { ...ENV, method: 'INVITE', txn: inv.txn.id };
+    rp.track(inv.txn.id, 'sip.req.INVITE', 'INVITE', Buffer.from(JSON.stringify(invEnv), 'utf8'));
+    rp.track(bye.txn.id, 'sip.req.BYE', 'BYE', Buffer.from(JSON.stringify({ ...ENV, txn: bye.txn.id }), 'utf8'));
     const { res, bytes } = responseTo(bye.txn.request, 200);
     assert.equal(h.layer.respond(bye.txn.id, res, bytes), 'sent');
 
     h.clock.advance(1000);
     assert.deepEqual(offers.map((o) => o.subject), ['sip.req.INVITE']);
-    const env = JSON.parse(Buffer.from(offers[0]?.data ?? []).toString('utf8')) as RequestEnvelope;
+    const text = Buffer.from(offers[0]?.data ?? []).toString('utf8');
+    assert.equal(text, JSON.stringify({ ...invEnv, attempt: 2 }), 'the first envelope with attempt added');
+    const env = JSON.parse(text) as RequestEnvelope;
     assert.equal(env.txn, inv.txn.id);
     assert.equal(env.attempt, 2);
-    const text = await registry.metrics();
-    assert.match(text, /sipnats_transport_republished_total\{method="INVITE",result="queued"\} 1/);
+    const metrics = await registry.metrics();
+    assert.match(metrics, /sipnats_transport_republished_total\{method="INVITE",result="queued"\} 1/);
     rp.close();
     h.layer.close();
   });

@@ -4,7 +4,7 @@
  * entry, run the transaction layer, and publish what the ua must see — or shed it with 503
  * when NATS cannot take it. Nothing here awaits: the socket loop never waits on NATS.
  */
-import { encodeJsonTrusted, RequestEnvelope, ForwardedMessage, toBase64, ENVELOPE_VERSION, type FlowRef } from '@sipnats/contracts';
+import { encodeJsonTrusted, ForwardedMessage, toBase64, ENVELOPE_VERSION, type FlowRef } from '@sipnats/contracts';
 import { createResponse, parseMessage, serializeMessage, SipParseError, type ParseOptions, type SipRequest, type SipResponse } from '@sipnats/sip-codec';
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../context.js';
@@ -12,7 +12,7 @@ import { formatHostPort } from '../listeners/address.js';
 import type { Flow, Preparsed } from '../listeners/flow.js';
 import { MessageCounter, statusClass } from '../ops/metrics.js';
 import { requestEnvelopeFault, type EnvelopeFault } from '../publish/envelope-limits.js';
-import { flowRef, requestEnvelope } from '../publish/envelopes.js';
+import { encodeRequestEnvelope, flowRef } from '../publish/envelopes.js';
 import { Priority } from '../publish/publisher.js';
 import { FLOW_PARAM, flowRouteHeader } from '../routing/flow-uri.js';
 import { TokenFault } from '../routing/token.js';
@@ -212,11 +212,11 @@ export class Inbound {
   #publish(req: SipRequest, flow: Flow, at: number, txn: string | undefined, cancels: string | undefined): boolean {
     const ctx = this.#ctx;
     const raw = serializeMessage(req);
-    const env = requestEnvelope({ instance: ctx.instance, flow: this.#flowRef(flow), txn, cancels, receivedAt: at, request: req, raw });
     // requestEnvelopeFault(req) passed: the envelope matches its schema (test/envelopes.test.ts).
+    const data = encodeRequestEnvelope({ instance: ctx.instance, flow: this.#flowRef(flow), txn, cancels, receivedAt: at, request: req, raw });
     const subject = ctx.subjects.req(req.method);
-    const queued = ctx.publisher.offer(subject, encodeJsonTrusted(RequestEnvelope, env), Priority.high);
-    if (queued && txn !== undefined && cancels === undefined) ctx.republisher?.track(txn, subject, env); // inbound/republish.ts
+    const queued = ctx.publisher.offer(subject, data, Priority.high);
+    if (queued && txn !== undefined && cancels === undefined) ctx.republisher?.track(txn, subject, req.method, data); // inbound/republish.ts
     return queued;
   }
 

@@ -3,8 +3,8 @@
  * whether a server transaction still waits for the ua, the publish queue takes the envelopes, and
  * `sipnats_transport_republished_total` counts every publish again.
  */
-import { encodeJsonTrusted, RequestEnvelope } from '@sipnats/contracts';
 import { Counter, type Registry } from 'prom-client';
+import { withAttempt } from '../publish/envelopes.js';
 import { Priority, type Publisher } from '../publish/publisher.js';
 import { methodLabel } from '../sender.js';
 import type { Clock, TransactionLayer } from '../txn/index.js';
@@ -40,7 +40,7 @@ export function createRepublisher(w: RepublisherWiring): Republisher {
       return t !== undefined && WAITING_STATES.has(t.state);
     },
     // The envelope passed the inbound checks when it was first published; only `attempt` is new.
-    publish: (subject, envelope) => w.publisher.offer(subject, encodeJsonTrusted(RequestEnvelope, envelope), Priority.high),
+    publish: (subject, envelope, attempt) => w.publisher.offer(subject, withAttempt(envelope, attempt), Priority.high),
     onRepublish: (method, _attempt, refused) => counter.inc({ method: methodLabel(method), result: refused ? 'refused' : 'queued' }),
   });
 }

@@ -10,10 +10,12 @@
  * Reliable and unreliable flows alike: the loss is between the transport and the ua.
  *
  * Time comes from the injected clock; the table is bounded (`maxTracked`, the server transaction
- * limit): beyond it a request is published once, as before.
+ * limit): beyond it a request is published once, as before. The first wait, the one nearly every
+ * request is tracked for and that ends a few milliseconds later with the ua's response, is one
+ * queue with one clock timer (DeadlineQueue); later waits (a ua that does not answer) have a
+ * clock timer each.
  */
-import type { RequestEnvelope } from '@sipnats/contracts';
-import type { Clock, TimerHandle } from '../txn/index.js';
+import { DeadlineQueue, type Clock, type TimerHandle } from '../txn/index.js';
 
 export const DEFAULT_REPUBLISH_DELAYS_MS: readonly number[] = Object.freeze([1000, 2000, 4000, 8000, 16000]);
 
@@ -27,25 +29,36 @@ export interface RepublisherOptions {
   readonly maxTracked: number;
   /** False when the server transaction is gone or has a response (checked before each publish). */
   stillWaiting(txn: string): boolean;
-  /** Offers the envelope to the publish queue; false when it was refused (NATS down, queue full). */
-  publish(subject: string, envelope: RequestEnvelope): boolean;
+  /**
+   * Offers the envelope (JSON, as first published) again with `attempt` set; false when it was
+   * refused (NATS down, queue full).
+   */
+  publish(subject: string, envelope: Uint8Array, attempt: number): boolean;
   /** One envelope published again (`refused`: the queue did not take it; a later try may). */
   onRepublish?(method: string, attempt: number, refused: boolean): void;
 }
 
 interface Tracked {
+  readonly txn: string;
   readonly subject: string;
-  readonly envelope: RequestEnvelope;
+  readonly method: string;
+  /** The envelope's JSON as first published. */
+  readonly envelope: Uint8Array;
   readonly firstAt: number;
   /** Publishes so far (1 = only the original). */
   attempts: number;
-  timer: TimerHandle;
+  /** Ticket in the first-wait queue while attempts is 1. */
+  ticket: number;
+  /** Clock timer of a later wait. */
+  timer: TimerHandle | undefined;
 }
 
 export class Republisher {
   readonly #o: RepublisherOptions;
   readonly #delays: readonly number[];
   readonly #tracked = new Map<string, Tracked>();
+  /** The first wait (delays[0]) of every tracked request; undefined when delays[0] exceeds maxAgeMs. */
+  readonly #firstWait: DeadlineQueue<Tracked> | undefined;
   #closed = false;
 
   constructor(o: RepublisherOptions) {
@@ -54,6 +67,8 @@ export class Republisher {
     if (!Number.isInteger(o.maxTracked) || o.maxTracked < 0) throw new RangeError('maxTracked must be a non-negative integer');
     this.#o = o;
     this.#delays = delays;
+    const first = delays[0];
+    this.#firstWait = first === undefined || first > o.maxAgeMs ? undefined : new DeadlineQueue<Tracked>(o.clock, first, (e) => this.#fire(e));
   }
 
   /** Transactions waiting for their next publish. */
@@ -61,13 +76,12 @@ export class Republisher {
     return this.#tracked.size;
   }
 
-  /** The envelope of server transaction `txn` was published on `subject` for the first time. */
-  track(txn: string, subject: string, envelope: RequestEnvelope): void {
-    if (this.#closed || this.#tracked.has(txn) || this.#tracked.size >= this.#o.maxTracked) return;
-    const first = this.#delays[0];
-    if (first === undefined || first > this.#o.maxAgeMs) return;
-    const entry: Tracked = { subject, envelope, firstAt: this.#o.clock.now(), attempts: 1, timer: undefined };
-    entry.timer = this.#o.clock.setTimer(first, () => this.#fire(txn, entry));
+  /** The envelope (JSON) of server transaction `txn`, a `method` request, was published on `subject` for the first time. */
+  track(txn: string, subject: string, method: string, envelope: Uint8Array): void {
+    const firstWait = this.#firstWait;
+    if (firstWait === undefined || this.#closed || this.#tracked.has(txn) || this.#tracked.size >= this.#o.maxTracked) return;
+    const entry: Tracked = { txn, subject, method, envelope, firstAt: this.#o.clock.now(), attempts: 1, ticket: -1, timer: undefined };
+    entry.ticket = firstWait.add(entry);
     this.#tracked.set(txn, entry);
   }
 
@@ -83,32 +97,36 @@ export class Republisher {
 
   close(): void {
     this.#closed = true;
-    for (const e of this.#tracked.values()) this.#o.clock.clearTimer(e.timer);
+    this.#firstWait?.clear();
+    for (const e of this.#tracked.values()) if (e.timer !== undefined) this.#o.clock.clearTimer(e.timer);
     this.#tracked.clear();
   }
 
   #stop(txn: string): void {
     const e = this.#tracked.get(txn);
     if (e === undefined) return;
-    this.#o.clock.clearTimer(e.timer);
+    if (e.timer !== undefined) this.#o.clock.clearTimer(e.timer);
+    else this.#firstWait?.cancel(e.ticket);
     this.#tracked.delete(txn);
   }
 
-  #fire(txn: string, e: Tracked): void {
+  #fire(e: Tracked): void {
+    const txn = e.txn;
+    e.timer = undefined;
     if (this.#tracked.get(txn) !== e) return;
     if (!this.#o.stillWaiting(txn)) {
       this.#tracked.delete(txn);
       return;
     }
     e.attempts += 1;
-    const refused = !this.#o.publish(e.subject, { ...e.envelope, attempt: e.attempts });
-    this.#o.onRepublish?.(e.envelope.method, e.attempts, refused);
+    const refused = !this.#o.publish(e.subject, e.envelope, e.attempts);
+    this.#o.onRepublish?.(e.method, e.attempts, refused);
     const next = this.#delays[e.attempts - 1];
     const elapsed = this.#o.clock.now() - e.firstAt;
     if (next === undefined || elapsed + next > this.#o.maxAgeMs) {
       this.#tracked.delete(txn);
       return;
     }
-    e.timer = this.#o.clock.setTimer(next, () => this.#fire(txn, e));
+    e.timer = this.#o.clock.setTimer(next, () => this.#fire(e));
   }
 }

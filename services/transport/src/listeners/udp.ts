@@ -3,6 +3,7 @@
  * (listener, remote address) pair; sends never block (the kernel drops when its buffer is full).
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { HostPort, ListenSpec } from './address.js';
 import { plainHost } from './address.js';
@@ -58,6 +59,18 @@ class UdpFlow implements Flow {
   }
 }
 
+/**
+ * The socket's address lookup. Flows carry IP addresses (the datagram's source, or a next hop
+ * resolved before: next-hop.ts), which are answered at once: dns.lookup answers an IP literal on
+ * the next tick, so every datagram sent would wait for (and pay) one more turn of the tick queue.
+ * A name still goes to dns.lookup.
+ */
+function literalLookup(hostname: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options, callback);
+}
+
 /** Flow objects kept per remote address (bounded: keyed by remote input). */
 const FLOW_CACHE = 4096;
 
@@ -93,7 +106,7 @@ export class UdpListener implements Listener, UdpOwner {
 
   start(): Promise<void> {
     const buffers = this.#opts.socketBufferBytes === undefined ? {} : { recvBufferSize: this.#opts.socketBufferBytes, sendBufferSize: this.#opts.socketBufferBytes };
-    const socket = createSocket({ type: this.#family === 6 ? 'udp6' : 'udp4', ipv6Only: this.#family === 6, ...buffers });
+    const socket = createSocket({ type: this.#family === 6 ? 'udp6' : 'udp4', ipv6Only: this.#family === 6, lookup: literalLookup, ...buffers });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(this.#opts.spec.port, this.#opts.spec.host, () => {

@@ -6,7 +6,7 @@
 import type { Bus, Subscription } from '@sipnats/bus';
 import type { Logger } from '@sipnats/logging';
 import type { NatsPort, PortMessage, PortSubscription } from './nats-port.js';
-import { EncodedMsgHdrs, type RawHeaders } from './raw-headers.js';
+import type { RawHeaders } from './raw-headers.js';
 
 interface Wanted {
   readonly subject: string;
@@ -45,8 +45,9 @@ export class BusPort implements NatsPort {
       bus.nc.publish(subject, data);
       return;
     }
-    const opts: { headers?: EncodedMsgHdrs; reply?: string } = {};
-    if (headers !== undefined) opts.headers = new EncodedMsgHdrs(headers);
+    // A new options object each time: nats.js writes into it.
+    const opts: { headers?: RawHeaders; reply?: string } = {};
+    if (headers !== undefined) opts.headers = headers;
     if (reply !== undefined) opts.reply = reply;
     bus.nc.publish(subject, data, opts);
   }

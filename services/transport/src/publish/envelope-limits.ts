@@ -8,7 +8,7 @@
  * envelope, so the hot path can skip the schema check (see test/envelopes.test.ts).
  */
 import { LIMITS } from '@sipnats/contracts';
-import type { NameAddr, SipRequest, SipResponse } from '@sipnats/sip-codec';
+import { uriTextOf, type NameAddr, type SipRequest, type SipResponse } from '@sipnats/sip-codec';
 
 /** Why a message cannot be put into an envelope, and the status a request gets for it. */
 export interface EnvelopeFault {
@@ -38,10 +38,11 @@ function idFault(field: string, value: string): EnvelopeFault | undefined {
 }
 
 function nameAddrFault(field: string, n: NameAddr): EnvelopeFault | undefined {
-  const uri = n.uri.raw;
+  const uri = uriTextOf(n);
   if (uri.length === 0) return { status: 400, reason: 'Bad Request', detail: `empty ${field} URI` };
   if (uri.length > LIMITS.uri) return tooLong(`${field} URI`, LIMITS.uri);
-  if (n.displayName !== undefined && n.displayName.length > LIMITS.text) return tooLong(`${field} display name`, LIMITS.text);
+  const display = n.displayName;
+  if (display !== undefined && display.length > LIMITS.text) return tooLong(`${field} display name`, LIMITS.text);
   if (n.tag !== undefined) {
     if (n.tag.length === 0) return { status: 400, reason: 'Bad Request', detail: `empty ${field} tag` };
     if (n.tag.length > LIMITS.token) return tooLong(`${field} tag`, LIMITS.token);

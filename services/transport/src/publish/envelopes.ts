@@ -6,7 +6,7 @@
  * (test/envelopes.test.ts proves it on edge cases).
  */
 import { ENVELOPE_VERSION, LIMITS, toBase64, type FlowCloseReason, type FlowEvent, type FlowRef, type RequestEnvelope, type ResponseEnvelope } from '@sipnats/contracts';
-import type { SipRequest, SipResponse, NameAddr } from '@sipnats/sip-codec';
+import { uriTextOf, type SipRequest, type SipResponse, type NameAddr } from '@sipnats/sip-codec';
 import { formatHostPort } from '../listeners/address.js';
 import type { Flow } from '../listeners/flow.js';
 import { MAX_CSEQ, clip } from './envelope-limits.js';
@@ -23,7 +23,7 @@ export function flowRef(instance: string, flow: Flow, token?: string): FlowRef {
 }
 
 function nameAddr(n: NameAddr): RequestEnvelope['from'] {
-  const out: { uri: string; display?: string; tag?: string } = { uri: n.uri.raw };
+  const out: { uri: string; display?: string; tag?: string } = { uri: uriTextOf(n) };
   if (n.displayName !== undefined) out.display = n.displayName;
   if (n.tag !== undefined) out.tag = n.tag;
   return out;
@@ -64,6 +64,73 @@ export function requestEnvelope(i: RequestEnvelopeInput): RequestEnvelope {
   if (i.txn !== undefined) env.txn = i.txn;
   if (i.cancels !== undefined) env.cancels = i.cancels;
   return env;
+}
+
+/** JSON text of a value that JSON.stringify turns into a string (the quotes and escapes it writes). */
+const json = JSON.stringify as (value: string) => string;
+
+/**
+ * `{"v":1,"instance":...,"flow":{...},"receivedAt":` as UTF-8, kept per FlowRef: the refs of
+ * inbound.ts are made once per flow and never change (nor does the instance of a process).
+ */
+const headCache = new WeakMap<FlowRef, { readonly instance: string; readonly bytes: Buffer }>();
+
+function envelopeHead(instance: string, ref: FlowRef): Buffer {
+  const cached = headCache.get(ref);
+  if (cached !== undefined && cached.instance === instance) return cached.bytes;
+  const bytes = Buffer.from(`{"v":${ENVELOPE_VERSION},"instance":${json(instance)},"flow":${JSON.stringify(ref)},"receivedAt":`, 'utf8');
+  headCache.set(ref, { instance, bytes });
+  return bytes;
+}
+
+function nameAddrJson(n: NameAddr): string {
+  let text = `{"uri":${json(uriTextOf(n))}`;
+  const display = n.displayName;
+  if (display !== undefined) text += `,"display":${json(display)}`;
+  if (n.tag !== undefined) text += `,"tag":${json(n.tag)}`;
+  return `${text}}`;
+}
+
+/**
+ * The request envelope as UTF-8 JSON: the same bytes as encodeJsonTrusted(RequestEnvelope,
+ * requestEnvelope(i)) (test/envelopes.test.ts), written field by field instead of building the
+ * object and walking it again (one request envelope per request: the largest payload the
+ * transport publishes). Strings from the wire go through JSON.stringify one by one, so that they
+ * are escaped exactly as in the whole-object form; numbers are integers.
+ */
+export function encodeRequestEnvelope(i: RequestEnvelopeInput): Buffer {
+  const r = i.request;
+  const cseq = r.cseq;
+  const mid =
+    `${i.receivedAt},"method":${json(r.method)},"uri":${json(r.uri)},"callId":${json(r.callId)},"cseq":{"seq":${cseq.seq},"method":${json(cseq.method)}}` +
+    `,"from":${nameAddrJson(r.from)},"to":${nameAddrJson(r.to)},"branch":${json(branchOf(r))},"raw":"`;
+  let tail = '"';
+  if (i.txn !== undefined) tail += `,"txn":${json(i.txn)}`;
+  if (i.cancels !== undefined) tail += `,"cancels":${json(i.cancels)}`;
+  tail += '}';
+  // Written piece by piece into one buffer: the head is kept per flow, and the text of the whole
+  // envelope (1 KB and more) is never made.
+  const head = envelopeHead(i.instance, i.flow);
+  const raw = toBase64(i.raw);
+  const out = Buffer.allocUnsafe(head.length + Buffer.byteLength(mid, 'utf8') + raw.length + Buffer.byteLength(tail, 'utf8'));
+  head.copy(out, 0);
+  let at = head.length;
+  at += out.write(mid, at, 'utf8');
+  at += out.write(raw, at, 'latin1');
+  out.write(tail, at, 'utf8');
+  return out;
+}
+
+/**
+ * A request envelope's JSON (from encodeRequestEnvelope) with `attempt` added: the same bytes as
+ * JSON.stringify({ ...envelope, attempt }) for an envelope without one (inbound/republish.ts).
+ */
+export function withAttempt(envelope: Uint8Array, attempt: number): Buffer {
+  const tail = Buffer.from(`,"attempt":${attempt}}`, 'latin1');
+  const out = Buffer.allocUnsafe(envelope.length - 1 + tail.length);
+  out.set(envelope.subarray(0, envelope.length - 1), 0);
+  out.set(tail, envelope.length - 1);
+  return out;
 }
 
 export interface ResponseEnvelopeInput {

@@ -1,11 +1,12 @@
 /**
  * NATS headers of the raw copies (`<p>.raw.in|out.<instance>`, proto/README.md "Raw messages").
- * Five of the six values are fixed per flow, so their text is built once per flow and only the
- * time is appended per message. `encode()` gives exactly the bytes nats.js' own header object
- * (MsgHdrsImpl) gives for the same headers in the same order (test/raw-headers.test.ts), without
- * its per-message work (a Map, key canonicalisation and a regular expression for every value).
+ * Five of the six values are fixed per flow, so their bytes are made once per flow and only the
+ * time is written per message. A raw copy's headers are one small object (RawHeaders) that nats.js
+ * publishes as it is: `encode()` gives exactly the bytes nats.js' own header object (MsgHdrsImpl)
+ * gives for the same headers in the same order (test/raw-headers.test.ts), without its
+ * per-message work (a Map, key canonicalisation and a regular expression for every value).
  */
-import { MsgHdrsImpl } from '@nats-io/nats-core';
+import { MsgHdrsImpl, type Match, type MsgHdrs } from '@nats-io/nats-core';
 import { RAW_HEADERS, encodeToken } from '@sipnats/contracts';
 import { formatHostPort } from '../listeners/address.js';
 import type { Flow } from '../listeners/flow.js';
@@ -14,8 +15,8 @@ import type { Flow } from '../listeners/flow.js';
 export class RawFlowHeaders {
   /** Header names and values in wire order, time excluded. */
   readonly entries: ReadonlyArray<readonly [string, string]>;
-  /** `NATS/1.0\r\nName: value...\r\nSipnats-Time: ` */
-  readonly #prefix: string;
+  /** `NATS/1.0\r\nName: value...\r\nSipnats-Time: ` as UTF-8. */
+  readonly #prefix: Buffer;
 
   constructor(instance: string, flow: Pick<Flow, 'transport' | 'local' | 'remote' | 'id'>) {
     this.entries = [
@@ -27,12 +28,16 @@ export class RawFlowHeaders {
     ];
     let s = 'NATS/1.0';
     for (const [k, v] of this.entries) s += `\r\n${k}: ${v}`;
-    this.#prefix = `${s}\r\n${RAW_HEADERS.time}: `;
+    this.#prefix = Buffer.from(`${s}\r\n${RAW_HEADERS.time}: `, 'utf8');
   }
 
   /** The header block (as nats.js writes it after HPUB) for a message at `at` ms. */
   encode(at: number): Buffer {
-    return Buffer.from(`${this.#prefix}${at}\r\n\r\n`, 'utf8');
+    const time = `${at}\r\n\r\n`;
+    const out = Buffer.allocUnsafe(this.#prefix.length + time.length);
+    this.#prefix.copy(out, 0);
+    out.write(time, this.#prefix.length, 'latin1');
+    return out;
   }
 
   /** Name → value, time included (for tests and for ports that take a plain record). */
@@ -44,47 +49,77 @@ export class RawFlowHeaders {
   }
 }
 
-/** Headers of one raw copy: the flow's constant part and the time. */
-export interface RawHeaders {
+/**
+ * Headers of one raw copy: the flow's constant part and the time. A nats.js header object
+ * (MsgHdrs) as it is: nats.js reads only `encode()` when it publishes; the name/value accessors
+ * answer from a nats.js MsgHdrsImpl made on first use, so the object behaves like any MsgHdrs if
+ * something else reads or changes it.
+ */
+export class RawHeaders implements MsgHdrs {
   readonly flow: RawFlowHeaders;
   readonly at: number;
-}
+  #full: MsgHdrsImpl | undefined;
 
-/**
- * A nats.js header object whose encoding is precomputed. nats.js reads only `encode()` when it
- * publishes; the name/value accessors answer from a map filled on first use, so the object
- * behaves like any MsgHdrs if something else reads it.
- */
-export class EncodedMsgHdrs extends MsgHdrsImpl {
-  readonly #raw: RawHeaders;
-  #filled = false;
-
-  constructor(raw: RawHeaders) {
-    super();
-    this.#raw = raw;
+  constructor(flow: RawFlowHeaders, at: number) {
+    this.flow = flow;
+    this.at = at;
   }
 
-  override encode(): Uint8Array {
-    return this.#filled ? super.encode() : this.#raw.flow.encode(this.#raw.at);
+  encode(): Uint8Array {
+    return this.#full === undefined ? this.flow.encode(this.at) : this.#full.encode();
   }
 
-  override toString(): string {
-    return this.#filled ? super.toString() : this.#raw.flow.encode(this.#raw.at).toString('utf8');
+  toString(): string {
+    return this.#full === undefined ? this.flow.encode(this.at).toString('utf8') : this.#full.toString();
   }
 
-  override keys(): string[] {
-    this.#fill();
-    return super.keys();
+  /** The nats.js object (seen through the MsgHdrs interface), made on first use. */
+  #headers(): MsgHdrs {
+    if (this.#full === undefined) {
+      const h = new MsgHdrsImpl();
+      for (const [k, v] of Object.entries(this.flow.record(this.at))) h.set(k, v);
+      this.#full = h;
+    }
+    return this.#full;
   }
 
-  override [Symbol.iterator](): IterableIterator<[string, string[]]> {
-    this.#fill();
-    return super[Symbol.iterator]();
+  get hasError(): boolean {
+    return this.#headers().hasError;
   }
-
-  #fill(): void {
-    if (this.#filled) return;
-    this.#filled = true;
-    for (const [k, v] of Object.entries(this.#raw.flow.record(this.#raw.at))) this.headers.set(k, [v]);
+  get status(): string {
+    return this.#headers().status;
+  }
+  get code(): number {
+    return this.#headers().code;
+  }
+  get description(): string {
+    return this.#headers().description;
+  }
+  get(k: string, match?: Match): string {
+    return this.#headers().get(k, match);
+  }
+  set(k: string, v: string, match?: Match): void {
+    this.#headers().set(k, v, match);
+  }
+  append(k: string, v: string, match?: Match): void {
+    this.#headers().append(k, v, match);
+  }
+  has(k: string, match?: Match): boolean {
+    return this.#headers().has(k, match);
+  }
+  keys(): string[] {
+    return this.#headers().keys();
+  }
+  values(k: string, match?: Match): string[] {
+    return this.#headers().values(k, match);
+  }
+  delete(k: string, match?: Match): void {
+    this.#headers().delete(k, match);
+  }
+  last(k: string, match?: Match): string {
+    return this.#headers().last(k, match);
+  }
+  [Symbol.iterator](): Iterator<[string, string[]]> {
+    return this.#headers()[Symbol.iterator]();
   }
 }

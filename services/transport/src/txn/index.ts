@@ -28,6 +28,7 @@ export { InviteServerState } from './invite-server.js';
 export { NonInviteServerState } from './non-invite-server.js';
 export { TxnError, TxnErrorCode } from './errors.js';
 export { DEFAULT_TIMERS } from './timers.js';
+export { DeadlineQueue } from './deadline-queue.js';
 export { systemClock } from './system-clock.js';
 export { ManualClock } from './manual-clock.js';
 export { MAGIC_COOKIE } from './keys.js';

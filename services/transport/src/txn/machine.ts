@@ -5,7 +5,13 @@
  * destroyed immediately", §17.1.1.2 and elsewhere).
  */
 import type { CompletingTxn } from './completed-table.js';
+import type { DeadlineQueue } from './deadline-queue.js';
 import type { Clock, Flow, TerminationReason, TimerValues, TxnEvent, TxnSide } from './types.js';
+
+/** A transaction that gives up when no final response came within 64*T1 (non-INVITE server). */
+export interface AwaitsFinal {
+  noFinalResponse(): void;
+}
 
 export interface MachineHost {
   readonly clock: Clock;
@@ -22,6 +28,11 @@ export interface MachineHost {
   handOverCompleted(txn: CompletingTxn & Machine, bytes: Uint8Array): number;
   /** Whether the transaction handed over with `ticket` is still in Completed. */
   stillCompleted(ticket: number): boolean;
+  /**
+   * 64*T1 deadlines of server transactions waiting for a final response, one clock timer for all
+   * of them (deadline-queue.ts): `noFinalResponse()` runs for one that reaches it.
+   */
+  readonly awaitingFinal: DeadlineQueue<AwaitsFinal>;
 }
 
 /** Outcome of a response the TU hands to a server transaction. */

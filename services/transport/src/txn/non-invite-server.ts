@@ -15,9 +15,8 @@
  * compact copy of the request (compact-request.ts).
  */
 import { transportError } from './errors.js';
-import { RespondOutcome, type Machine, type MachineHost } from './machine.js';
+import { RespondOutcome, type AwaitsFinal, type Machine, type MachineHost } from './machine.js';
 import { compactRequest } from './compact-request.js';
-import { TimerSet } from './timers.js';
 import type { Flow, TxnRequest } from './types.js';
 import { TerminationReason, TxnSide } from './types.js';
 
@@ -29,7 +28,7 @@ export const NonInviteServerState = {
 } as const;
 export type NonInviteServerState = (typeof NonInviteServerState)[keyof typeof NonInviteServerState];
 
-export class NonInviteServerTxn implements Machine {
+export class NonInviteServerTxn implements Machine, AwaitsFinal {
   readonly side = TxnSide.server;
   readonly id: string;
   /** The number in `id` (the completed table's reference to the transaction). */
@@ -38,7 +37,8 @@ export class NonInviteServerTxn implements Machine {
   #request: TxnRequest;
   readonly flow: Flow;
   readonly #host: MachineHost;
-  readonly #timers: TimerSet;
+  /** Ticket of the 64*T1 deadline in the layer's queue while no final response was sent, else -1. */
+  #noFinal: number;
   #state: NonInviteServerState = NonInviteServerState.trying;
   #lastResponse: Uint8Array | undefined;
   /** Set once handed over to the completed table. */
@@ -51,8 +51,7 @@ export class NonInviteServerTxn implements Machine {
     this.key = key;
     this.#request = request;
     this.flow = flow;
-    this.#timers = new TimerSet(host.clock);
-    this.#timers.arm('no-final', 64 * host.timers.T1, () => this.#onAbandoned());
+    this.#noFinal = host.awaitingFinal.add(this);
   }
 
   /** The request; a compact copy once Completed (compact-request.ts). */
@@ -85,7 +84,7 @@ export class NonInviteServerTxn implements Machine {
           return RespondOutcome.sent;
         }
         this.#state = NonInviteServerState.completed;
-        this.#timers.cancel('no-final');
+        this.#cancelNoFinal();
         this.#lastResponse = undefined;
         if (this.flow.reliable) {
           this.#terminate(TerminationReason.normal);
@@ -123,13 +122,22 @@ export class NonInviteServerTxn implements Machine {
   }
 
   abort(): void {
-    this.#timers.cancelAll();
+    this.#cancelNoFinal();
     this.#state = NonInviteServerState.terminated;
   }
 
-  #onAbandoned(): void {
+  /** 64*T1 without a final response: the client gave up (Timer F), and so does this transaction. */
+  noFinalResponse(): void {
+    this.#noFinal = -1;
+    if (this.#state !== NonInviteServerState.trying && this.#state !== NonInviteServerState.proceeding) return;
     this.#host.emit({ type: 'timeout', side: this.side, id: this.id, method: this.method, timer: 'no-final' });
     this.#terminate(TerminationReason.timeout);
+  }
+
+  #cancelNoFinal(): void {
+    if (this.#noFinal < 0) return;
+    this.#host.awaitingFinal.cancel(this.#noFinal);
+    this.#noFinal = -1;
   }
 
   /** §17.2.4: a send failure terminates the transaction; the TU learns it from the result/event. */
@@ -148,7 +156,7 @@ export class NonInviteServerTxn implements Machine {
   #terminate(reason: TerminationReason): void {
     if (this.#state === NonInviteServerState.terminated) return;
     const last = this.#state;
-    this.#timers.cancelAll();
+    this.#cancelNoFinal();
     this.#state = NonInviteServerState.terminated;
     this.#host.emit({ type: 'terminated', side: this.side, id: this.id, method: this.method, state: last, reason });
     this.#host.terminated(this, reason);

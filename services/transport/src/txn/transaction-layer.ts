@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { AckWait, type AckWaitHost } from './ack-wait.js';
 import { CompletedTable, type CompletingTxn } from './completed-table.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import { TxnError, TxnErrorCode } from './errors.js';
 import { InviteClientTxn } from './invite-client.js';
 import { AckOutcome, InviteServerTxn } from './invite-server.js';
@@ -23,7 +24,7 @@ import {
   legacyAckAlias,
   serverKey,
 } from './keys.js';
-import { RespondOutcome, type Machine, type MachineHost } from './machine.js';
+import { RespondOutcome, type AwaitsFinal, type Machine, type MachineHost } from './machine.js';
 import { buildTrying } from './messages.js';
 import { NonInviteClientTxn } from './non-invite-client.js';
 import { NonInviteServerTxn } from './non-invite-server.js';
@@ -116,6 +117,8 @@ export class TransactionLayer {
   readonly #aliases = new Map<string, string>();
   /** Non-INVITE server transactions in Completed over unreliable flows: no machine, only a row. */
   readonly #completed: CompletedTable;
+  /** 64*T1 deadlines of non-INVITE server transactions without a final response. */
+  readonly #awaitingFinal: DeadlineQueue<AwaitsFinal>;
   readonly #clientByKey = new Map<string, ClientTxn>();
   readonly #clientKeyById = new Map<string, string>();
   readonly #ackWaits = new Map<string, AckWait>();
@@ -133,6 +136,7 @@ export class TransactionLayer {
     this.#options = options;
     this.timers = resolveTimers(options.timers);
     const emit = (event: TxnEvent): void => this.#emit(event);
+    this.#awaitingFinal = new DeadlineQueue<AwaitsFinal>(options.clock, 64 * this.timers.T1, (txn) => txn.noFinalResponse());
     this.#host = {
       clock: options.clock,
       timers: this.timers,
@@ -141,6 +145,7 @@ export class TransactionLayer {
       terminated: (txn, reason) => this.#onTerminated(txn, reason),
       handOverCompleted: (txn, bytes) => this.#handOverCompleted(txn, bytes),
       stillCompleted: (ticket) => this.#completed.holds(ticket),
+      awaitingFinal: this.#awaitingFinal,
     };
     this.#completed = new CompletedTable(
       { clock: options.clock, send: (bytes, flow) => options.send(bytes, flow), emit, idOf: (n) => this.#serverIdPrefix + n.toString(36) },
@@ -281,6 +286,7 @@ export class TransactionLayer {
       this.#emit({ type: 'terminated', side: txn.side, id: txn.id, method: txn.method, state: txn.state, reason: 'closed' });
     }
     this.#completed.close();
+    this.#awaitingFinal.clear();
     for (const wait of this.#ackWaits.values()) wait.stop();
     this.#serverByKey.clear();
     this.#serverById.clear();
