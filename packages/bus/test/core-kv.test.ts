@@ -168,8 +168,8 @@ describe('bus CoreKv: KV operations on core NATS, against the shared nats-server
 
   it('a bucket that does not exist: writes fail at once with no responders, a JSON read with stream not found', async () => {
     const missing = `test_corekv_missing_${randomUUID().slice(0, 8)}`;
-    const stub = await openKv(bus, { bucket: bucket() }); // any handle: only get/put/... are used
-    const kv = new CoreKv(mux, { bucket: missing, direct: false, kv: stub, timeoutMs: 3000 });
+    const listingHandle = await openKv(bus, { bucket: bucket() }); // any handle: only get/put/... are used
+    const kv = new CoreKv(mux, { bucket: missing, direct: false, kv: listingHandle, timeoutMs: 3000 });
     const started = performance.now();
     await assert.rejects(kv.create('a', text.encode('x')), failedWith('no-responders'));
     await assert.rejects(kv.put('a', text.encode('x')), failedWith('no-responders'));
@@ -177,7 +177,7 @@ describe('bus CoreKv: KV operations on core NATS, against the shared nats-server
     assert.ok(performance.now() - started < 1000, 'no responders is not a timeout');
     await assert.rejects(kv.get('a'), (err: unknown) => err instanceof JetStreamApiError && err.code === 10059);
     // The JetStream API takes every direct get, and answers none for a stream it does not have.
-    const viaDirect = new CoreKv(mux, { bucket: missing, direct: true, kv: stub });
+    const viaDirect = new CoreKv(mux, { bucket: missing, direct: true, kv: listingHandle });
     await assert.rejects(viaDirect.get('a', { timeoutMs: 150 }), failedWith('timeout'));
   });
 
@@ -189,8 +189,8 @@ describe('bus CoreKv: KV operations on core NATS, against the shared nats-server
     const sub = bus.nc.subscribe(`$JS.API.DIRECT.GET.KV_${name}.>`, { callback: (_e, m) => void m.respond(new Uint8Array(0), { headers: headers(...status) }) });
     await bus.nc.flush();
     try {
-      const stub = await openKv(bus, { bucket: bucket() });
-      const kv = new CoreKv(mux, { bucket: name, direct: true, kv: stub, timeoutMs: 2000 });
+      const listingHandle = await openKv(bus, { bucket: bucket() });
+      const kv = new CoreKv(mux, { bucket: name, direct: true, kv: listingHandle, timeoutMs: 2000 });
       assert.equal(await kv.get('a'), null);
       status = [408, 'Request Timeout'];
       await assert.rejects(kv.get('a'), (err: unknown) => err instanceof KvStatusError && err.status === 408 && /408 request timeout/.test(err.message));
