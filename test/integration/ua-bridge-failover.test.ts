@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { CallEvent, decodeJson } from '@sipnats/contracts';
+import type { CallEvent } from '@sipnats/contracts';
+import { bridgeEveryOffer } from '../support/bridge-fixture.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { freePort } from '../support/ports.js';
 import { runSipp, startSipp, type SippResult, type SippRun } from '../support/sipp.js';
@@ -68,17 +69,7 @@ describe('ua killed mid-bridge: BYE from either side still tears down both legs'
     await startInstance();
     const conn = await connect({ servers: nats.url });
     nc = conn;
-    const sub = conn.subscribe('sip.evt.call.*');
-    void (async () => {
-      for await (const m of sub) {
-        const r = decodeJson(CallEvent, m.data);
-        if (!r.ok) continue;
-        events.push(r.value);
-        if (r.value.event === 'offer' && r.value.direction === 'inbound') {
-          await conn.request('sip.cmd.call.bridge', JSON.stringify({ v: 1, action: 'bridge', call: r.value.call }), { timeout: 5000 }).catch(() => undefined);
-        }
-      }
-    })();
+    bridgeEveryOffer(conn, events);
     await conn.flush();
   });
 

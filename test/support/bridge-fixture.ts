@@ -32,14 +32,11 @@ export interface BridgeFixture {
   stop(): Promise<void>;
 }
 
-export async function startBridgeFixture(name: string): Promise<BridgeFixture> {
-  const events: CallEvent[] = [];
-  const replies: CommandReply[] = [];
-  const raw: string[] = [];
-  const nats: NatsServer = await startNatsServer();
-  const transport = await startTransport({ natsUrl: nats.url, instance: `tr-${name}`, transports: ['udp'] });
-  const ua = await startUa({ natsUrl: nats.url, instance: `ua-${name}`, env: { SIPNATS_AUTH_REQUIRED: 'false', SIPNATS_SWEEP_INTERVAL: '200ms' } });
-  const nc: NatsConnection = await connect({ servers: nats.url });
+/**
+ * A controller that keeps every call event in `events` and answers every inbound `offer` with a
+ * `bridge` command; `onReply` gets each command's reply (a failed or missing one as `ok: false`).
+ */
+export function bridgeEveryOffer(nc: NatsConnection, events: CallEvent[], onReply?: (reply: CommandReply) => void): void {
   const sub = nc.subscribe('sip.evt.call.*');
   void (async () => {
     for await (const m of sub) {
@@ -48,12 +45,24 @@ export async function startBridgeFixture(name: string): Promise<BridgeFixture> {
       events.push(r.value);
       if (r.value.event === 'offer' && r.value.direction === 'inbound') {
         const reply = await nc.request('sip.cmd.call.bridge', JSON.stringify({ v: 1, action: 'bridge', call: r.value.call }), { timeout: 5000 }).catch(() => undefined);
+        if (onReply === undefined) continue;
         const d = reply === undefined ? undefined : decodeJson(CommandReply, reply.data);
-        if (d?.ok === true) replies.push(d.value);
-        else replies.push({ v: 1, ok: false, error: d?.ok === false ? d.errors.join('; ') : 'no reply' });
+        if (d?.ok === true) onReply(d.value);
+        else onReply({ v: 1, ok: false, error: d?.ok === false ? d.errors.join('; ') : 'no reply' });
       }
     }
   })();
+}
+
+export async function startBridgeFixture(name: string): Promise<BridgeFixture> {
+  const events: CallEvent[] = [];
+  const replies: CommandReply[] = [];
+  const raw: string[] = [];
+  const nats: NatsServer = await startNatsServer();
+  const transport = await startTransport({ natsUrl: nats.url, instance: `tr-${name}`, transports: ['udp'] });
+  const ua = await startUa({ natsUrl: nats.url, instance: `ua-${name}`, env: { SIPNATS_AUTH_REQUIRED: 'false', SIPNATS_SWEEP_INTERVAL: '200ms' } });
+  const nc: NatsConnection = await connect({ servers: nats.url });
+  bridgeEveryOffer(nc, events, (reply) => replies.push(reply));
   const rawSub = nc.subscribe('sip.raw.out.>');
   void (async () => {
     for await (const m of rawSub) if (raw.push(Buffer.from(m.data).toString('utf8')) > 500) raw.splice(0, 250);
