@@ -33,4 +33,5 @@ USER 10001:10001
 EXPOSE 5060/udp 5060/tcp 9090/tcp
 # SIGTERM drains (see README): node runs as PID 1 and handles the signal itself.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/app/dist/main.js"]
+# Node.js options as SERVICE_START in packages/cli/src/cluster/services.ts (why: there).
+ENTRYPOINT ["node", "--single-threaded-gc", "/app/dist/main.js"]

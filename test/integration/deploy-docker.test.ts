@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_START } from '../../packages/cli/src/cluster/index.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const docker = join(repo, 'deploy/docker');
@@ -77,7 +78,10 @@ describe('deploy/docker', function () {
       assert.match(run, new RegExp(`pnpm --filter ${pkg.name} deploy --prod`));
       const entry = ins.find((i) => i.op === 'ENTRYPOINT');
       const bin = Object.values(pkg.bin ?? {})[0]?.replace(/^\.\//, '');
-      assert.equal(entry?.args, `["node", "/app/${bin}"]`, 'starts the package bin');
+      const flags = SERVICE_START[svc].nodeArgs;
+      assert.equal(entry?.args, `[${['node', ...flags, `/app/${bin}`].map((a) => `"${a}"`).join(', ')}]`, 'starts the package bin with the Node.js options of SERVICE_START');
+      const shebang = readFileSync(join(repo, `services/${svc}/src/main.ts`), 'utf8').split('\n')[0];
+      assert.equal(shebang, flags.length === 0 ? '#!/usr/bin/env node' : `#!/usr/bin/env -S node ${flags.join(' ')}`, 'the bin carries the same options');
       const users = ins.filter((i) => i.op === 'USER');
       assert.match(users[users.length - 1]?.args ?? '', /^[1-9][0-9]*:[1-9][0-9]*$/, 'runs as a numeric non-root user');
       assert.ok(ins.filter((i) => i.op === 'FROM').length >= 2, 'multi-stage');

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_START } from '../../packages/cli/src/cluster/index.js';
 import { freePort } from './ports.js';
 import { stopProcess } from './nats-server.js';
 
@@ -21,7 +22,7 @@ export interface TransportOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Shared routing secret (defaults to a fixed test secret, the same for every instance). */
   readonly secret?: string;
-  /** Extra Node.js options before the script (e.g. `--cpu-prof`). */
+  /** Node.js options before the script besides SERVICE_START's (e.g. `--cpu-prof`). */
   readonly nodeArgs?: readonly string[];
   /** Script to run instead of TRANSPORT_MAIN (e.g. a copy of an older build, for benchmarks). */
   readonly main?: string;
@@ -70,7 +71,7 @@ export async function startTransport(o: TransportOptions): Promise<TransportProc
     ...o.env,
   };
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), o.main ?? TRANSPORT_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVICE_START.transport.nodeArgs, ...(o.nodeArgs ?? []), o.main ?? TRANSPORT_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const keep = (chunk: Buffer): void => {
     for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logs.push(line);

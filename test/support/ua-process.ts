@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { toBase64, type FlowRef, type RequestEnvelope } from '@sipnats/contracts';
 import { parseMessage } from '@sipnats/sip-codec';
+import { SERVICE_START } from '../../packages/cli/src/cluster/index.js';
 import { stopProcess } from './nats-server.js';
 import { freePort } from './ports.js';
 
@@ -39,7 +40,7 @@ export async function startUa(o: {
     LOG_LEVEL: process.env['SIPNATS_TEST_LOG_LEVEL'] ?? 'warn',
     ...o.env,
   };
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), UA_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVICE_START.ua.nodeArgs, ...(o.nodeArgs ?? []), UA_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const keep = (chunk: Buffer): void => {
     for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logs.push(line);

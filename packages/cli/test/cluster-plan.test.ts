@@ -61,6 +61,8 @@ describe('sipnats up --cluster: the topology plan', () => {
     assert.equal(t1.env['NATS_URL'], plan.natsUrls.join(','));
     assert.equal(t1.env['SIP_ADVERTISE'], '127.0.0.1:5999');
     assert.equal(t1.main, '/repo/services/transport/dist/main.js');
+    assert.deepEqual(t1.nodeArgs, ['--single-threaded-gc'], 'the transport runs with single-threaded GC');
+    assert.deepEqual(plan.uas[0]?.nodeArgs, []);
   });
 
   it('creates the ua KV buckets with 3 replicas (fewer only with fewer nodes)', () => {

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc
 /**
  * sipnats-transport: reads the configuration, makes the logger, metrics and the NATS connection,
  * builds the app, serves /healthz /readyz /metrics, registers the NATS micro service, and drains

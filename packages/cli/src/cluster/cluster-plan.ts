@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { NatsAuth } from './nats-auth.js';
+import { SERVICE_START } from './services.js';
 
 export interface NatsNodePlan {
   readonly name: string;
@@ -24,7 +25,10 @@ export type SipTransport = 'udp' | 'tcp';
 export interface ServicePlan {
   readonly kind: 'transport' | 'ua';
   readonly instance: string;
+  /** Absolute path of the built entry point. */
   readonly main: string;
+  /** Node.js options before it (SERVICE_START). */
+  readonly nodeArgs: readonly string[];
   readonly httpPort: number;
   /** SIP listeners (transport only): transport → port on `host`. */
   readonly sip: Readonly<Partial<Record<SipTransport, number>>>;
@@ -74,8 +78,6 @@ export interface PlanInput {
   readonly namePrefix?: string;
 }
 
-export const TRANSPORT_MAIN = join('services', 'transport', 'dist', 'main.js');
-export const UA_MAIN = join('services', 'ua', 'dist', 'main.js');
 
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -151,7 +153,8 @@ export function planCluster(input: PlanInput): ClusterPlan {
     return {
       kind: 'transport',
       instance,
-      main: join(input.repoRoot, TRANSPORT_MAIN),
+      main: join(input.repoRoot, SERVICE_START.transport.main),
+      nodeArgs: SERVICE_START.transport.nodeArgs,
       httpPort: p.http,
       sip,
       env: {
@@ -169,7 +172,8 @@ export function planCluster(input: PlanInput): ClusterPlan {
     return {
       kind: 'ua',
       instance,
-      main: join(input.repoRoot, UA_MAIN),
+      main: join(input.repoRoot, SERVICE_START.ua.main),
+      nodeArgs: SERVICE_START.ua.nodeArgs,
       httpPort: p.http,
       sip: {},
       env: {

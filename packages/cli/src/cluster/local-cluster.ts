@@ -20,6 +20,7 @@ import { natsAuthFromDeploy, noNatsAuth } from './nats-auth.js';
 import type { NatsAuth, NatsUser } from './nats-auth.js';
 import { NatsNode } from './nats-node.js';
 import { ServiceNode } from './service-node.js';
+import { SERVICE_START } from './services.js';
 import { waitUntil } from './wait.js';
 
 export interface LocalClusterOptions {
@@ -88,7 +89,7 @@ async function allocatePorts(o: LocalClusterOptions, host: string): Promise<Clus
 }
 
 export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
-  for (const main of [join(o.repoRoot, 'services/transport/dist/main.js'), join(o.repoRoot, 'services/ua/dist/main.js')]) {
+  for (const main of Object.values(SERVICE_START).map((s) => join(o.repoRoot, s.main))) {
     if (!existsSync(main)) throw new ClusterStartError(`not built: ${main}`);
   }
   const host = o.host ?? '127.0.0.1';

@@ -20,7 +20,7 @@ export class ServiceNode {
     this.child = new ManagedChild({
       name: plan.instance,
       command: o.nodePath,
-      args: [plan.main],
+      args: [...plan.nodeArgs, plan.main],
       env: plan.env,
       ...(o.detached === undefined ? {} : { detached: o.detached }),
       ...(o.sink === undefined ? {} : { sink: o.sink }),

@@ -17,6 +17,7 @@ import type { CliIo, ExitCode } from '../io.js';
 import { answers, isLoopback, natsHostPort, startLocalNats } from './nats-local.js';
 import type { LocalNats } from './nats-local.js';
 import { runClusterUp } from './cluster-up.js';
+import { SERVICE_START, serviceArgs } from '../cluster/services.js';
 
 export const upUsage =
   'usage: sipnats up [--cluster]\n' +
@@ -39,10 +40,10 @@ export const upSettings = {
   logLevel: setting.oneOf('LOG_LEVEL', LOG_LEVELS, { doc: 'Log level of the services `sipnats up --cluster` starts', default: 'info' }),
 } as const;
 
-/** The services `up` runs, in start order, as paths relative to the repository root. */
+/** The services `up` runs, in start order. */
 export const SERVICES = [
-  { name: 'transport', main: 'services/transport/dist/main.js' },
-  { name: 'ua', main: 'services/ua/dist/main.js' },
+  { name: 'transport', ...SERVICE_START.transport },
+  { name: 'ua', ...SERVICE_START.ua },
 ] as const;
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -76,7 +77,7 @@ export async function runUp(args: readonly string[], io: CliIo): Promise<ExitCod
     return EXIT.failed;
   }
 
-  const children = SERVICES.map((s) => ({ name: s.name, child: spawn(process.execPath, [join(repoRoot, s.main)], { stdio: 'inherit' }) }));
+  const children = SERVICES.map((s) => ({ name: s.name, child: spawn(process.execPath, serviceArgs(s, repoRoot), { stdio: 'inherit' }) }));
   io.stdout(`sipnats up: started ${children.map((c) => `${c.name} (pid ${c.child.pid ?? '?'})`).join(', ')}; Ctrl-C stops\n`);
 
   let stopping = false;
