@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { envelope, harness, sipText, type Harness } from './app-harness.js';
 import { invite, req, SDP_ANSWER, SDP_OFFER, type Dlg } from './app-sip.js';
 import { requests as sentRequests, respond as respondTo, settle, type Sent } from './app-uac-sip.js';
+import { LandedUnconfirmedStore } from './support/landed-unconfirmed.js';
 
 const TARGET = 'sip:bob@127.0.0.2:5070';
 const NEW_OFFER = SDP_OFFER.replace('4000', '4002');
@@ -163,5 +164,30 @@ describe('ua app: bridge (B2BUA) offer refused by the other side (RFC 3261 §14)
     h.responses();
     await respondTo(h, relayed, 401, 'Unauthorized', { extra: ['WWW-Authenticate: Digest realm="x", nonce="n"'] });
     assert.deepEqual(h.responses().map((r) => [r.msg.status, r.msg.cseq.method]), [[488, 'UPDATE']]);
+  });
+});
+
+describe('ua app: bridge, a BYE whose end was written but not confirmed', () => {
+  it("the caller's BYE gets 503 and ends nothing else; its next BYE gets 200 and the callee's leg gets BYE, once", async () => {
+    const calls = new LandedUnconfirmedStore();
+    const h = harness({}, { calls });
+    const d: Dlg = { callId: 'br-landed', fromTag: 'c9' };
+    const { call } = await connected(h, d);
+    calls.failNextWrite('ended', call);
+    const seen = h.messaging.published.length;
+    await h.send(envelope(req('BYE', d, 2)));
+    await settle(h);
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [503]);
+    assert.ok(!sentRequests(h, seen).some((r) => r.msg.method === 'BYE'), 'the callee is not hung up on an unconfirmed end');
+    await h.send(envelope(req('BYE', d, 3)));
+    await settle(h);
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [200]);
+    const byes = sentRequests(h, seen).filter((r) => r.msg.method === 'BYE');
+    assert.equal(byes.length, 1, 'the callee gets one BYE');
+    assert.equal(byes[0]?.msg.to.tag, 'b1');
+    await h.send(envelope(req('BYE', d, 3)));
+    await settle(h);
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [200]);
+    assert.equal(sentRequests(h, seen).filter((r) => r.msg.method === 'BYE').length, 1, 'no second BYE to the callee');
   });
 });

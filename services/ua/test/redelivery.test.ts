@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { envelope, harness } from './app-harness.js';
 import { invite, req, SDP_ANSWER, SDP_OFFER, type Dlg } from './app-sip.js';
+import { LandedUnconfirmedStore } from './support/landed-unconfirmed.js';
 
 describe('ua: a request delivered more than once (transport republish, lost answers)', () => {
   it('the same INVITE again (same txn, attempt 2) while the call waits for its controller: no second call, no 482, a 100 Trying so the transport stops publishing it', async () => {
@@ -136,7 +137,39 @@ describe('ua: a request delivered more than once (transport republish, lost answ
     await h.send(envelope(req('BYE', d, 1)));
     assert.deepEqual(h.responses().map((r) => r.msg.status), [500]);
     // The peer trying again with a new CSeq (its first BYE got a 503 although the end was written,
-    // during a NATS failover): the dialog it ended is gone as asked, so 200, not 481; no event.
+    // during a NATS failover): the dialog it ended is gone as asked, so 200, not 481, and the end
+    // is carried out (here a second time: this harness's first BYE did get its 200).
+    await h.send(envelope(req('BYE', d, 3)));
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [200]);
+    assert.deepEqual(h.callEvents().map((e) => [e.event, e.cause]), [['ended', 'NORMAL_CLEARING']]);
+    // That BYE delivered again is only answered.
+    await h.send(envelope(req('BYE', d, 3)));
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [200]);
+    assert.deepEqual(h.callEvents(), []);
+  });
+
+  it('a BYE whose end was written but not confirmed (503) and the peer\'s next BYE: 200, then the end is carried out once (ended event, removal noted)', async () => {
+    const calls = new LandedUnconfirmedStore();
+    const h = harness({}, { calls });
+    const d: Dlg = { callId: 'rd-7', fromTag: 'a7' };
+    await h.send(envelope(invite(d)));
+    const [offer] = h.callEvents();
+    await h.command('answer', { v: 1, call: offer?.call, action: 'answer', sdp: SDP_ANSWER });
+    d.toTag = h.responses().find((r) => r.msg.status === 200)?.msg.to.tag;
+    await h.send(envelope(req('ACK', d, 1), { txn: null }));
+    assert.deepEqual(h.callEvents().map((e) => e.event), ['answered', 'confirmed']);
+    calls.failNextWrite('ended');
+    await h.send(envelope(req('BYE', d, 2)));
+    const refused = h.responses();
+    assert.deepEqual(refused.map((r) => [r.msg.status, r.msg.getHeader('Retry-After') !== undefined]), [[503, true]]);
+    assert.deepEqual(h.callEvents(), [], 'the end was not confirmed: not carried out');
+    assert.equal(h.app.removals.pending, 0);
+    // The peer takes the 503 as final and sends a new BYE (RFC 3261 §8.1.3.4: a new request).
+    await h.send(envelope(req('BYE', d, 3)));
+    assert.deepEqual(h.responses().map((r) => r.msg.status), [200]);
+    assert.deepEqual(h.callEvents().map((e) => [e.event, e.call, e.cause]), [['ended', offer?.call, 'NORMAL_CLEARING']]);
+    assert.equal(h.app.removals.pending, 1, 'the call is listed for removal');
+    // Its retransmission through another transaction is only answered.
     await h.send(envelope(req('BYE', d, 3)));
     assert.deepEqual(h.responses().map((r) => r.msg.status), [200]);
     assert.deepEqual(h.callEvents(), []);

@@ -219,7 +219,9 @@ async function perform(ctx: UaContext, before: CallEntry, after: CallEntry, t: T
     );
   }
   await placeMark(ctx, record.call, before.markAt, after.markAt);
-  if (after.removeAt !== undefined && before.removeAt === undefined) ctx.removals?.note(record.call, after.removeAt);
+  // The instance that ends a call removes it; so does one that carries out an end again (a
+  // repeated BYE: handlers/redelivery.ts), in case the first never noted it (noting is idempotent).
+  if (after.removeAt !== undefined && (before.removeAt === undefined || t.events.some((e) => e.event === 'ended'))) ctx.removals?.note(record.call, after.removeAt);
   const due = earliestTimer(after);
   if (due !== undefined) ctx.scheduleLocal(record.call, due);
 }

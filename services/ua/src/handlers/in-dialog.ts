@@ -146,7 +146,7 @@ function stepRequest(ctx: UaContext, req: SipRequest, origin: RequestOrigin, cal
     (entry) => ({
       kind: 'transition',
       transition:
-        repeatedBye(entry.dialog, req) ??
+        repeatedBye(entry.dialog, req, ctx.clock()) ??
         handleRequest(ctx.dialog, entry.dialog, { request: req, txn: origin.txn ?? '', now: ctx.clock(), declineRefer: isBridged(entry) }),
       result: undefined,
     }),

@@ -93,18 +93,28 @@ export async function repeatedInvite(ctx: UaContext, req: SipRequest, origin: Re
 }
 
 /**
- * A BYE for a dialog that a BYE of the same peer ended: 200 (no state change). The same CSeq is
- * that BYE delivered again. A higher one is the peer trying again after an answer it did not
- * take as final, typically a 503 from a NATS failover whose write of the end landed although it
- * could not be confirmed in time: the dialog is gone as the peer asks, so 200, not 481.
+ * A BYE for a dialog that a BYE of the same peer ended: 200. The same CSeq is that BYE delivered
+ * again: nothing else happens. A higher one is the peer trying again after a final answer other
+ * than 200 (or none), typically a 503 from a NATS failover whose write of the end landed although
+ * it could not be confirmed in time: the dialog is gone as the peer asks, so 200, not 481. That
+ * 503 also means the instance did not carry out the end (the ended event, the BYE to the other leg
+ * of a bridge, the removal: they follow a confirmed write), so this BYE's write, which records its
+ * CSeq, carries them out now, once (compare-and-set). Should the earlier BYE have succeeded after
+ * all (its 200 lost beyond the peer's Timer F), `ended` is published a second time: at least once
+ * rather than never.
  * undefined when the request is anything else (the dialog core decides).
  */
-export function repeatedBye(record: DialogRecord, req: SipRequest): Transition | undefined {
+export function repeatedBye(record: DialogRecord, req: SipRequest, now: number): Transition | undefined {
   if (req.method !== 'BYE' || record.phase !== 'ended' || req.cseq.seq === record.invite.cseq) return undefined;
-  const bye = record.ended?.bye;
+  const ended = record.ended;
+  const bye = ended?.bye;
   if (bye === undefined ? req.cseq.seq !== record.remoteCseq : req.cseq.seq < bye) return undefined;
   if (req.callId !== record.callId || req.from.tag !== record.remoteTag || req.to.tag !== record.localTag) return undefined;
   const out = new Out(record);
   out.respond({ to: 'request' }, requestResponse(snapshotRequest(req), record, 200));
+  if (ended !== undefined && bye !== undefined && req.cseq.seq > bye) {
+    out.set({ remoteCseq: req.cseq.seq, ended: { ...ended, bye: req.cseq.seq } }, now);
+    out.events.push({ event: 'ended', cause: ended.cause, ...(ended.status === undefined ? {} : { status: ended.status }) });
+  }
   return out.done();
 }
