@@ -23,7 +23,7 @@ import { busyReply, handleCommandMessage } from './control/commands.js';
 import type { DialogConfig } from './dialog/types.js';
 import { reactToBridgeEvents } from './handlers/bridge.js';
 import type { UaContext } from './handlers/context.js';
-import { decodeEnvelope, handleEnvelope, serviceUnavailable } from './handlers/dispatch.js';
+import { decodeEnvelope, handleEnvelope, outsideDialog, serviceUnavailable } from './handlers/dispatch.js';
 import type { UaMetrics } from './ops/metrics.js';
 import type { Clock, RandomSource } from './ports.js';
 import type { BindingStore } from './registrar/binding-store.js';
@@ -249,7 +249,15 @@ export function build(deps: UaDeps): UaApp {
   const onRequest = (data: Uint8Array): void => {
     const env = decodeEnvelope(ctx, data);
     if (env === undefined) return;
-    if (!queue.offer(() => handleEnvelope(ctx, env))) serviceUnavailable(ctx, env, queue.closed ? 'draining' : 'queue');
+    const queuedAt = deps.clock();
+    const job = (): Promise<void> => {
+      if (deps.clock() - queuedAt > config.maxQueueWait && outsideDialog(env)) {
+        serviceUnavailable(ctx, env, 'wait');
+        return Promise.resolve();
+      }
+      return handleEnvelope(ctx, env);
+    };
+    if (!queue.offer(job)) serviceUnavailable(ctx, env, queue.closed ? 'draining' : 'queue');
   };
 
   return {

@@ -47,6 +47,15 @@ export function serviceUnavailable(ctx: UaContext, env: RequestEnvelope, reason:
   }
 }
 
+/**
+ * A request that starts something or stands alone (no To tag; not ACK or CANCEL): the kind that
+ * may be refused with 503 when it waited too long for a slot. In-dialog requests are always
+ * handled: they end or change calls that exist, and an ACK has no answer to carry a 503.
+ */
+export function outsideDialog(env: RequestEnvelope): boolean {
+  return env.to.tag === undefined && env.method !== 'ACK' && env.method !== 'CANCEL';
+}
+
 export async function handleEnvelope(ctx: UaContext, env: RequestEnvelope): Promise<void> {
   const req = parseRequest(ctx, env);
   if (req === undefined) return;
