@@ -250,6 +250,15 @@ export function build(deps: UaDeps): UaApp {
     const env = decodeEnvelope(ctx, data);
     if (env === undefined) return;
     const queuedAt = deps.clock();
+    // Already older than the longest wait when it reaches a busy ua (it sat in a transport's socket
+    // buffer or in NATS behind a flood): refused at once rather than queued ahead of fresh work.
+    // Only a first publish (a republished copy may be of a call in progress elsewhere), and only
+    // when requests are waiting here, so that a clock skewed against the transports' cannot
+    // refuse traffic on a ua that has room for it.
+    if (env.attempt === undefined && queue.waiting > 0 && queuedAt - env.receivedAt > config.maxQueueWait && outsideDialog(env)) {
+      serviceUnavailable(ctx, env, 'stale');
+      return;
+    }
     const job = (): Promise<void> => {
       if (deps.clock() - queuedAt > config.maxQueueWait && outsideDialog(env)) {
         serviceUnavailable(ctx, env, 'wait');

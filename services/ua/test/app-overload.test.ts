@@ -60,4 +60,24 @@ describe('ua app: requests that waited too long for a slot (SIPNATS_MAX_QUEUE_WA
       assert.deepEqual(byCall.get('ov-4'), [481, null], 'the in-dialog BYE is handled (no such dialog here: 481)');
     });
   }
+
+  it('a first publish already older than the longest wait, reaching a busy ua: 503 at once (stale); on an idle ua, or republished, it is handled', async () => {
+    const clock = new FakeClock();
+    const calls = new GatedCallStore();
+    const h = harness({ SIPNATS_MAX_CONCURRENCY: '1', SIPNATS_MAX_QUEUE_WAIT: '2s' }, { calls, clock });
+    const send = (e: RequestEnvelope): void => h.messaging.deliver(`sip.req.${e.method}`, encodeJson(RequestEnvelope, e));
+    const old = (raw: Buffer, attempt?: number): RequestEnvelope => ({ ...envelope(raw), receivedAt: clock.now - 2500, ...(attempt === undefined ? {} : { attempt }) });
+    send(old(invite({ callId: 'st-1', fromTag: 'a1' }))); // idle ua: handled (takes the slot)
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(h.app.queue.running, 1);
+    send(envelope(invite({ callId: 'st-2', fromTag: 'a2' }))); // fresh: queued
+    send(old(invite({ callId: 'st-3', fromTag: 'a3' }))); // stale, ua busy: refused now
+    send(old(invite({ callId: 'st-4', fromTag: 'a4' }), 2)); // republished copy: queued
+    assert.equal(h.app.queue.waiting, 2);
+    assert.deepEqual(h.responses().map((r) => [r.msg.callId, r.msg.status]), [['st-3', 503]]);
+    assert.equal(await shedCount(h, 'stale'), 1);
+    calls.release();
+    await h.idle();
+    assert.deepEqual(h.callEvents().map((e) => e.event), ['offer', 'offer', 'offer']);
+  });
 });
