@@ -170,7 +170,7 @@ export function build(deps: UaDeps): UaApp {
     maxLocal: 100_000,
     sweepIntervalMs: config.sweepInterval,
     sweepBatch: 5000,
-    submit: (job) => queue.offer(job),
+    submit: (job) => queue.offer(job, LANE.background),
   });
   const resolver = deps.dns === undefined ? undefined : new SipResolver({ dns: deps.dns, clock: deps.clock, random: () => Buffer.from(deps.random(4)).readUInt32BE(0) / 0x1_0000_0000 });
   const blacklist = new TargetBlacklist({ clock: deps.clock, ttlMs: config.targetBlacklist });
@@ -206,7 +206,7 @@ export function build(deps: UaDeps): UaApp {
       ...(config.domains === undefined ? {} : { domains: config.domains.map((d) => d.toLowerCase()) }),
     },
     dialog: dialogConfig(config),
-    policy: { retryAfter: config.retryAfter, updatePolicy: config.updatePolicy, updateTimeoutMs: config.updateTimeout, userAgent: config.userAgent },
+    policy: { retryAfter: config.retryAfter, updatePolicy: config.updatePolicy, updateTimeoutMs: config.updateTimeout, userAgent: config.userAgent, maxRequestAgeMs: config.maxQueueWait },
     clock: deps.clock,
     random: deps.random,
     log,

@@ -61,7 +61,7 @@ describe('ua app: requests that waited too long for a slot (SIPNATS_MAX_QUEUE_WA
     });
   }
 
-  it('a first publish already older than the longest wait, reaching a busy ua: 503 at once (stale); on an idle ua, or republished, it is handled', async () => {
+  it('a first publish already older than the longest wait, reaching a busy ua: 503 at once (stale); on an idle ua it is handled; a republished one is queued', async () => {
     const clock = new FakeClock();
     const calls = new GatedCallStore();
     const h = harness({ SIPNATS_MAX_CONCURRENCY: '1', SIPNATS_MAX_QUEUE_WAIT: '2s' }, { calls, clock });
@@ -78,6 +78,26 @@ describe('ua app: requests that waited too long for a slot (SIPNATS_MAX_QUEUE_WA
     assert.equal(await shedCount(h, 'stale'), 1);
     calls.release();
     await h.idle();
-    assert.deepEqual(h.callEvents().map((e) => e.event), ['offer', 'offer', 'offer']);
+    assert.deepEqual(h.callEvents().map((e) => e.event), ['offer', 'offer']);
+    // The republished copy, handled in its turn, is of no call: refused then (next test).
+    assert.deepEqual(h.responses().map((r) => [r.msg.callId, r.msg.status]), [['st-4', 503]]);
+  });
+
+  it('a republished INVITE older than the longest wait: 503 (stale) when no call holds it, 100 Trying when its call is in progress', async () => {
+    const clock = new FakeClock();
+    const h = harness({ SIPNATS_MAX_QUEUE_WAIT: '2s' }, { clock });
+    const stale = (raw: Buffer, attempt: number, txn?: string): RequestEnvelope => ({ ...envelope(raw, txn === undefined ? {} : { txn }), receivedAt: clock.now - 3000, attempt });
+    await h.send(stale(invite({ callId: 'rp-1', fromTag: 'a1' }), 3));
+    assert.deepEqual(h.responses().map((r) => [r.msg.status, r.msg.getHeader('Retry-After') ?? null]), [[503, '5']]);
+    assert.deepEqual(h.callEvents(), []);
+    assert.equal(await shedCount(h, 'stale'), 1);
+    // A call in progress (offered, waiting for its controller), then a stale copy of its INVITE.
+    const first = envelope(invite({ callId: 'rp-2', fromTag: 'a2' }));
+    await h.send(first);
+    assert.deepEqual(h.callEvents().map((e) => e.event), ['offer']);
+    await h.send({ ...stale(invite({ callId: 'rp-2', fromTag: 'a2' }), 3, first.txn) });
+    assert.deepEqual(h.responses().map((r) => [r.msg.status, r.out.txn]), [[100, first.txn]], 'the call goes on: 100 Trying, no 503');
+    assert.equal(await shedCount(h, 'stale'), 1);
   });
 });
+

@@ -26,6 +26,8 @@ export interface UaPolicy {
   readonly updateTimeoutMs: number;
   /** Server / User-Agent header value. */
   readonly userAgent: string;
+  /** SIPNATS_MAX_QUEUE_WAIT: a new request older than this is refused rather than handled (ms). */
+  readonly maxRequestAgeMs?: number;
 }
 
 export interface UaContext {
@@ -80,4 +82,7 @@ export interface RequestOrigin {
   readonly instance: string;
   readonly txn: string | undefined;
   readonly flow: FlowRef;
+  /** The transport's receive time (epoch ms) and, for a republished envelope, its attempt (≥ 2). */
+  readonly receivedAt?: number;
+  readonly attempt?: number;
 }

@@ -59,7 +59,7 @@ export function outsideDialog(env: RequestEnvelope): boolean {
 export async function handleEnvelope(ctx: UaContext, env: RequestEnvelope): Promise<void> {
   const req = parseRequest(ctx, env);
   if (req === undefined) return;
-  const origin: RequestOrigin = { instance: env.instance, txn: env.txn, flow: env.flow };
+  const origin: RequestOrigin = { instance: env.instance, txn: env.txn, flow: env.flow, receivedAt: env.receivedAt, ...(env.attempt === undefined ? {} : { attempt: env.attempt }) };
   const toTag = randomToken(ctx.random);
   const method = req.method;
   try {
