@@ -78,7 +78,6 @@ export interface PlanInput {
   readonly namePrefix?: string;
 }
 
-
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }

@@ -55,13 +55,13 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
     ...(maxForwards === undefined ? {} : { maxForwards }),
     timers: {},
   };
-  // SIPNATS_ROUTING=bridge: the bridge is planned now (its registrar lookup while the index is
-  // claimed), so its state is part of the entry's first write.
   if (adopted === undefined && (await staleCopyOfNothing(ctx, req, origin, peerTag, now))) {
     ctx.metrics.shed.inc({ reason: 'stale' });
     sendResponse(ctx, origin.instance, origin.txn, 'INVITE', respond(req, 503, { toTag, headers: [['Retry-After', String(ctx.policy.retryAfter)]] }));
     return;
   }
+  // SIPNATS_ROUTING=bridge: the bridge is planned now (its registrar lookup while the index is
+  // claimed), so its state is part of the entry's first write.
   const planned = ctx.autoBridge === true ? planBridge(ctx, { v: 1, action: 'bridge', call }, entry) : undefined;
   planned?.catch(() => undefined); // awaited below unless the INVITE turns out to be a repeat
   if (adopted === undefined && !(await ctx.calls.claimIndex(req.callId, peerTag, call))) {
@@ -107,4 +107,3 @@ async function staleCopyOfNothing(ctx: UaContext, req: SipRequest, origin: Reque
   if (origin.attempt === undefined || limit === undefined || origin.receivedAt === undefined || now - origin.receivedAt <= limit) return false;
   return (await ctx.calls.findByDialog(req.callId, peerTag, true)) === undefined;
 }
-
