@@ -63,9 +63,10 @@ const LOST_TOLERANCE = 0.02;
 const RECOVERY_CALLS = 50;
 const RECOVERY_RATE = 50;
 /**
- * Seconds after the flood by which a clean run must have started. Measured after a 2.9 × capacity
- * flood: 0, 0, 3 and 9 s (the services work off what waits in socket buffers and NATS, refusing it
- * as stale); 10 s was the bound while SIPp only reached 1.6 × capacity.
+ * Seconds after the flood by which a clean run must have started. Measured after a 2.8-2.9 ×
+ * capacity flood: 0, 0 and 1 s since the ua's call timers have a lane of their own (before: 0, 3, 9
+ * and 11 s, the no-ACK timeouts of the flood's abandoned calls crowding out fresh ones); 10 s was
+ * the bound while SIPp only reached 1.6 × capacity.
  */
 const RECOVERY_BOUND_S = 15;
 const RECOVERY_EVERY_MS = 1000;
