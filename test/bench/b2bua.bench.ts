@@ -41,6 +41,7 @@ import {
 } from '../support/bench.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { freePort } from '../support/ports.js';
+import { SERVICE_START } from '../../packages/cli/src/cluster/index.js';
 import { startTransport } from '../support/transport-process.js';
 import { startUa } from '../support/ua-process.js';
 
@@ -242,7 +243,7 @@ function report(steps: readonly Step[], processes: string): void {
   const direct = best('direct');
   const out = [
     `sipnats B2BUA benchmark: ${STEP_SECONDS} s per step, pause ${PAUSE_MS} ms before BYE, node ${process.version}, SIPp over UDP on 127.0.0.1, load ${loadAverage()}`,
-    `ua instances: ${UA_INSTANCES} (CPU column: their sum); transport/ua node options: ${NODE_ARGS.join(' ') || '(none)'}; extra ua environment: ${Object.entries(UA_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`,
+    `ua instances: ${UA_INSTANCES} (CPU column: their sum); node options: transport ${[...SERVICE_START.transport.nodeArgs, ...NODE_ARGS].join(' ') || '(none)'}, ua ${[...SERVICE_START.ua.nodeArgs, ...NODE_ARGS].join(' ') || '(none)'}; extra ua environment: ${Object.entries(UA_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`,
     table(
       'Rate steps (UAC → [transport → ua → transport →] UAS; CPU in % of one core over the UAC run)',
       ['path', 'target cps', 'answered/s', 'UAC ok/calls', 'failed', 'UAS ok/calls', 'retrans', 'UDP drops', 'p50 ms', 'p99 ms', 'max ms', 'transport', 'ua', 'nats', 'sipp uac', 'sipp uas', 'svc ms/call', 'KV ops/call'],

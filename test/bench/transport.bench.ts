@@ -37,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { cpuPercent, cpuSnapshot, formatCpu, loadAverage, percentile, startMeasuredSipp } from '../support/bench.js';
 import { stopProcess, waitForTcp } from '../support/nats-server.js';
 import { freePort } from '../support/ports.js';
+import { SERVICE_START } from '../../packages/cli/src/cluster/index.js';
 import { startTransport } from '../support/transport-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -385,7 +386,7 @@ async function main(): Promise<void> {
   const targets = [kamailio, nodeUdp, transportTarget(args.profile, args.nodeArgs, args.transportMain)].filter((t) => args.only.has(t.name));
   const results: Result[] = [];
   process.stdout.write(`transport bench: SIPp OPTIONS over UDP to 127.0.0.1:${port}, steps ${args.rates.join(', ')} /s × ${STEP_SECONDS} s, fixed ${FIXED_RATE}/s × ${args.fixedSeconds} s\n`);
-  if (args.only.has('transport')) process.stdout.write(`transport: ${args.transportMain ?? 'services/transport/dist/main.js'}, node options: ${args.nodeArgs.join(' ') || '(none)'}\n`);
+  if (args.only.has('transport')) process.stdout.write(`transport: ${args.transportMain ?? 'services/transport/dist/main.js'}, node options: ${[...SERVICE_START.transport.nodeArgs, ...args.nodeArgs].join(' ') || '(none)'}\n`);
   process.stdout.write(`machine: ${execFileSync('nproc').toString().trim()} cores, load ${loadAverage()} (shared)\n`);
   try {
     for (const t of targets) {

@@ -206,7 +206,7 @@ export function build(deps: UaDeps): UaApp {
       ...(config.domains === undefined ? {} : { domains: config.domains.map((d) => d.toLowerCase()) }),
     },
     dialog: dialogConfig(config),
-    policy: { retryAfter: config.retryAfter, updatePolicy: config.updatePolicy, updateTimeoutMs: config.updateTimeout, userAgent: config.userAgent, maxRequestAgeMs: config.maxQueueWait },
+    policy: { retryAfter: config.retryAfter, updatePolicy: config.updatePolicy, updateTimeoutMs: config.updateTimeout, userAgent: config.userAgent },
     clock: deps.clock,
     random: deps.random,
     log,
@@ -250,21 +250,24 @@ export function build(deps: UaDeps): UaApp {
     const env = decodeEnvelope(ctx, data);
     if (env === undefined) return;
     const queuedAt = deps.clock();
-    // Already older than the longest wait when it reaches a busy ua (it sat in a transport's socket
-    // buffer or in NATS behind a flood): refused at once rather than queued ahead of fresh work.
-    // Only a first publish (a republished copy may be of a call in progress elsewhere), and only
-    // when requests are waiting here, so that a clock skewed against the transports' cannot
-    // refuse traffic on a ua that has room for it.
-    if (env.attempt === undefined && queue.waiting > 0 && queuedAt - env.receivedAt > config.maxQueueWait && outsideDialog(env)) {
+    // Too old to be worth handling (handlers/dispatch.ts, tooOld): already older than the longest
+    // wait when it reaches a ua with requests waiting (it sat in a transport's socket buffer or in
+    // NATS behind a flood; the queue condition keeps a clock skewed against the transports' from
+    // refusing traffic on a ua with room for it), or waited that long here. Refused, except an
+    // INVITE that a call holds (a copy or retransmission of a call in progress): handleInvite
+    // checks the dialog index before it refuses one.
+    const staleOnArrival = outsideDialog(env) && queue.waitingIn(LANE.normal) > 0 && queuedAt - env.receivedAt > config.maxQueueWait;
+    if (staleOnArrival && env.method !== 'INVITE') {
       serviceUnavailable(ctx, env, 'stale');
       return;
     }
     const job = (): Promise<void> => {
-      if (deps.clock() - queuedAt > config.maxQueueWait && outsideDialog(env)) {
+      const waited = outsideDialog(env) && deps.clock() - queuedAt > config.maxQueueWait;
+      if (waited && env.method !== 'INVITE') {
         serviceUnavailable(ctx, env, 'wait');
         return Promise.resolve();
       }
-      return handleEnvelope(ctx, env);
+      return handleEnvelope(ctx, env, staleOnArrival || waited ? { refuseUnlessHeld: waited ? 'wait' : 'stale' } : undefined);
     };
     if (!queue.offer(job)) serviceUnavailable(ctx, env, queue.closed ? 'draining' : 'queue');
   };

@@ -114,7 +114,7 @@ export const uaSettings = {
   maxConcurrency: setting.int('SIPNATS_MAX_CONCURRENCY', { doc: 'Requests and commands handled at once (each mostly waits on KV round trips: at 64, 400 bridged calls/s queued for slots while the event loop had time to spare).', default: 256, min: 1, max: 10_000 }),
   maxQueue: setting.int('SIPNATS_MAX_QUEUE', { doc: 'Requests waiting for a slot; beyond it new requests get 503.', default: 2000, min: 1, max: 1_000_000 }),
   maxQueueWait: setting.duration('SIPNATS_MAX_QUEUE_WAIT', {
-    doc: 'A request that would start a dialog or stands alone (INVITE without To tag, REGISTER, OPTIONS...) and waited longer than this for a slot gets 503 instead of being handled: under overload the oldest work is the least worth doing (its caller may have given up, the transport has published it again), and dropping it lets the service catch up within this time once the overload ends. A first publish already older than this (from its receive time at the transport) when it reaches a ua with requests waiting is refused on arrival.',
+    doc: 'A request that would start a dialog or stands alone (INVITE without To tag, REGISTER, OPTIONS...) and waited longer than this for a slot, or was already older than this (from its receive time at the transport) when it reached a ua with requests waiting, gets 503 instead of being handled (an INVITE only when no call holds it): under overload the oldest work is the least worth doing (its caller may have given up, the transport has published it again), and refusing it lets the service catch up soon after the overload ends.',
     default: 2000,
     min: 50,
     max: 600_000,

@@ -166,7 +166,8 @@ describe('ua: a request delivered more than once (transport republish, lost answ
     assert.deepEqual(refused.map((r) => [r.msg.status, r.msg.getHeader('Retry-After') !== undefined]), [[503, true]]);
     assert.deepEqual(h.callEvents(), [], 'the end was not confirmed: not carried out');
     assert.equal(h.app.removals.pending, 0);
-    // The peer takes the 503 as final and sends a new BYE (RFC 3261 §8.1.3.4: a new request).
+    // The peer takes the 503 as final and sends the BYE again later, as a new request with a higher
+    // CSeq (RFC 3261 §21.5.4: it may retry after Retry-After).
     await h.send(envelope(req('BYE', d, 3)));
     assert.deepEqual(h.responses().map((r) => r.msg.status), [200]);
     assert.deepEqual(h.callEvents().map((e) => [e.event, e.call, e.cause]), [['ended', call, 'NORMAL_CLEARING']]);

@@ -1,6 +1,6 @@
 /**
  * How the services are started, for every launcher of this repository (`sipnats up`, the local
- * cluster, the tests and benchmarks): the built entry point under the repository root and the
+ * cluster, the test and benchmark helpers): the built entry point under the repository root and the
  * Node.js options it runs with. The Dockerfiles' ENTRYPOINT and the bins' shebang lines carry the
  * same options (test/integration/deploy-docker.test.ts checks them against this list).
  *

@@ -26,8 +26,6 @@ export interface UaPolicy {
   readonly updateTimeoutMs: number;
   /** Server / User-Agent header value. */
   readonly userAgent: string;
-  /** SIPNATS_MAX_QUEUE_WAIT: a new request older than this is refused rather than handled (ms). */
-  readonly maxRequestAgeMs?: number;
 }
 
 export interface UaContext {
@@ -82,7 +80,9 @@ export interface RequestOrigin {
   readonly instance: string;
   readonly txn: string | undefined;
   readonly flow: FlowRef;
-  /** The transport's receive time (epoch ms) and, for a republished envelope, its attempt (≥ 2). */
-  readonly receivedAt?: number;
-  readonly attempt?: number;
+  /**
+   * A new INVITE too old to be worth handling (SIPNATS_MAX_QUEUE_WAIT; why: the shed reason):
+   * refused with 503 unless a call holds its Call-ID and From tag.
+   */
+  readonly refuseUnlessHeld?: 'wait' | 'stale';
 }

@@ -56,10 +56,10 @@ export function outsideDialog(env: RequestEnvelope): boolean {
   return env.to.tag === undefined && env.method !== 'ACK' && env.method !== 'CANCEL';
 }
 
-export async function handleEnvelope(ctx: UaContext, env: RequestEnvelope): Promise<void> {
+export async function handleEnvelope(ctx: UaContext, env: RequestEnvelope, o: { readonly refuseUnlessHeld?: 'wait' | 'stale' } = {}): Promise<void> {
   const req = parseRequest(ctx, env);
   if (req === undefined) return;
-  const origin: RequestOrigin = { instance: env.instance, txn: env.txn, flow: env.flow, receivedAt: env.receivedAt, ...(env.attempt === undefined ? {} : { attempt: env.attempt }) };
+  const origin: RequestOrigin = { instance: env.instance, txn: env.txn, flow: env.flow, ...(o.refuseUnlessHeld === undefined ? {} : { refuseUnlessHeld: o.refuseUnlessHeld }) };
   const toTag = randomToken(ctx.random);
   const method = req.method;
   try {

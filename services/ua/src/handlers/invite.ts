@@ -55,8 +55,9 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
     ...(maxForwards === undefined ? {} : { maxForwards }),
     timers: {},
   };
-  if (adopted === undefined && (await staleCopyOfNothing(ctx, req, origin, peerTag, now))) {
-    ctx.metrics.shed.inc({ reason: 'stale' });
+  const refusal = origin.refuseUnlessHeld;
+  if (adopted === undefined && refusal !== undefined && (await ctx.calls.findByDialog(req.callId, peerTag, true)) === undefined) {
+    ctx.metrics.shed.inc({ reason: refusal });
     sendResponse(ctx, origin.instance, origin.txn, 'INVITE', respond(req, 503, { toTag, headers: [['Retry-After', String(ctx.policy.retryAfter)]] }));
     return;
   }
@@ -93,17 +94,3 @@ export async function handleInvite(ctx: UaContext, req: SipRequest, origin: Requ
   if (plan !== undefined) void autoBridge(ctx, call, plan).catch((err: unknown) => ctx.log.warn({ err, call }, 'automatic bridge failed'));
 }
 
-/**
- * A copy the transport published again (nobody answered the first in time) that is older than
- * the longest wait, of an INVITE that no call holds: under overload the first copy is still
- * queued somewhere or was lost, and the caller has waited that long already. Making a call of it
- * would cost a call's writes and an offer whose answer likely arrives after the caller gave up,
- * so it gets 503 + Retry-After. A copy of a call that exists goes on (repeatedInvite: 100
- * Trying), so no call in progress is refused. (A first publish that old is refused on arrival at a
- * busy ua, app.ts.)
- */
-async function staleCopyOfNothing(ctx: UaContext, req: SipRequest, origin: RequestOrigin, peerTag: string, now: number): Promise<boolean> {
-  const limit = ctx.policy.maxRequestAgeMs;
-  if (origin.attempt === undefined || limit === undefined || origin.receivedAt === undefined || now - origin.receivedAt <= limit) return false;
-  return (await ctx.calls.findByDialog(req.callId, peerTag, true)) === undefined;
-}

@@ -27,7 +27,7 @@ export function createUaMetrics(registry: Registry): UaMetrics {
   return {
     registry,
     requests: new Counter({ name: 'sipnats_ua_requests_total', help: 'SIP requests handled, by method and response status.', labelNames: ['method', 'status'], registers: r }),
-    shed: new Counter({ name: 'sipnats_ua_shed_total', help: 'Requests answered 503, by reason: queue (full), wait (waited longer than SIPNATS_MAX_QUEUE_WAIT for a slot), stale (older than that when it arrived at a busy ua), store (KV or NATS failing), draining.', labelNames: ['reason'], registers: r }),
+    shed: new Counter({ name: 'sipnats_ua_shed_total', help: 'Requests answered 503, by reason: queue (full), wait (waited longer than SIPNATS_MAX_QUEUE_WAIT for a slot), stale (already older than that when it reached a ua with requests waiting), store (KV or NATS failing), draining.', labelNames: ['reason'], registers: r }),
     dialogsActive: new Gauge({ name: 'sipnats_ua_dialogs_active', help: 'Calls stored in KV, ended ones included until SIPNATS_CALL_TTL (sampled at most every 30 s).', registers: r }),
     registrations: new Gauge({ name: 'sipnats_ua_registrations', help: 'Addresses of record with bindings (sampled by the sweep).', registers: r }),
     authFailures: new Counter({ name: 'sipnats_ua_auth_failures_total', help: 'Digest authentication failures, by reason.', labelNames: ['reason'], registers: r }),

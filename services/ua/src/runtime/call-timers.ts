@@ -154,6 +154,12 @@ export interface CallTimersOptions {
 export class CallTimers {
   readonly #o: CallTimersOptions;
   readonly #local = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  /**
+   * Calls whose firing job waits in the work queue, not started yet: another firing would find
+   * what that one will (it reads the call when it starts), so it is not queued twice. Under load
+   * the sweep would otherwise queue a due call again every second while its job waits.
+   */
+  readonly #waiting = new Set<string>();
   /** Calls whose local firing failed, with the failures so far (timer-retry.ts). */
   readonly #retries = new LocalRetries();
   #sweeper: NodeJS.Timeout | undefined;
@@ -248,8 +254,11 @@ export class CallTimers {
   }
 
   #run(call: string, mark?: DueMark): void {
+    if (this.#waiting.has(call)) return;
     const ctx = this.#o.ctx();
+    this.#waiting.add(call);
     const accepted = this.#o.submit(async () => {
+      this.#waiting.delete(call);
       try {
         await fireDueTimers(ctx, call, mark);
         this.#retries.succeeded(call);
@@ -260,6 +269,7 @@ export class CallTimers {
       }
     });
     if (!accepted) {
+      this.#waiting.delete(call);
       ctx.log.debug({ call }, 'call timer deferred (queue full)');
       this.#retryLocally(call);
     }
@@ -282,6 +292,7 @@ export class CallTimers {
     this.#sweeper = undefined;
     for (const { timer } of this.#local.values()) clearTimeout(timer);
     this.#local.clear();
+    this.#waiting.clear();
     this.#retries.clear();
   }
 }
