@@ -250,7 +250,7 @@ export function build(deps: UaDeps): UaApp {
     const env = decodeEnvelope(ctx, data);
     if (env === undefined) return;
     const queuedAt = deps.clock();
-    // Too old to be worth handling (handlers/dispatch.ts, tooOld): already older than the longest
+    // Too old to be worth handling (outsideDialog, handlers/dispatch.ts): already older than the longest
     // wait when it reaches a ua with requests waiting (it sat in a transport's socket buffer or in
     // NATS behind a flood; the queue condition keeps a clock skewed against the transports' from
     // refusing traffic on a ua with room for it), or waited that long here. Refused, except an
