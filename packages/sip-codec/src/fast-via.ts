@@ -59,8 +59,28 @@ const RPORT_ABSENT = -2, RPORT_FLAG = -1;
 
 const HOST_KINDS: readonly HostKind[] = ['ipv4', 'ipv6', 'domain'];
 
+/** The part of a Via the fast paths leave to the general parser: `params` (and the JSON), on first read. */
+abstract class ParamsOnDemand {
+  abstract readonly raw: string;
+  #full: Via | undefined;
+
+  get params(): Params {
+    return this.#parsed().params;
+  }
+
+  /** The same JSON as the object parseVia returns. */
+  toJSON(): Via {
+    return this.#parsed();
+  }
+
+  #parsed(): Via {
+    this.#full ??= parseVia(this.raw);
+    return this.#full;
+  }
+}
+
 /** A Via read by the fast path; `raw` and `params` come from the general parser when read. */
-class FastVia implements Via {
+class FastVia extends ParamsOnDemand implements Via {
   readonly protocol = 'SIP/2.0';
   readonly transport: string;
   readonly host: string;
@@ -73,9 +93,9 @@ class FastVia implements Via {
   #start: number;
   #end: number;
   #raw: string | undefined;
-  #full: Via | undefined;
 
   constructor(b: Buffer, s: number, f: readonly number[], o: number) {
+    super();
     this.transport = transportName(b, s + 8, f[o + TRANSPORT_END] as number);
     this.host = latin1(b, f[o + HOST_START] as number, f[o + HOST_END] as number);
     this.hostKind = HOST_KINDS[f[o + HOST_KIND] as number] as HostKind;
@@ -95,17 +115,6 @@ class FastVia implements Via {
   get raw(): string {
     this.#raw ??= latin1(this.#buf, this.#start, this.#end);
     return this.#raw;
-  }
-
-  get params(): Params {
-    this.#full ??= parseVia(this.raw);
-    return this.#full.params;
-  }
-
-  /** The same JSON as the object parseVia returns. */
-  toJSON(): Via {
-    this.#full ??= parseVia(this.raw);
-    return this.#full;
   }
 }
 
@@ -361,7 +370,7 @@ function hasUpper(b: Uint8Array, s: number, e: number): boolean {
  * value, the fields are those of `base` with received and rport replaced; `params` come from the
  * general parser when read.
  */
-class StampedVia implements Via {
+class StampedVia extends ParamsOnDemand implements Via {
   readonly protocol = 'SIP/2.0';
   readonly raw: string;
   readonly transport: string;
@@ -371,9 +380,9 @@ class StampedVia implements Via {
   readonly branch: string | undefined;
   readonly received: string | undefined;
   readonly rport: number | true | undefined;
-  #full: Via | undefined;
 
   constructor(base: Via, raw: string, stamp: ViaStamp) {
+    super();
     this.raw = raw;
     this.transport = base.transport;
     this.host = base.host;
@@ -382,16 +391,6 @@ class StampedVia implements Via {
     this.branch = base.branch;
     this.received = stamp.received ?? base.received;
     this.rport = stamp.hasRport ? stamp.rport : base.rport;
-  }
-
-  get params(): Params {
-    this.#full ??= parseVia(this.raw);
-    return this.#full.params;
-  }
-
-  toJSON(): Via {
-    this.#full ??= parseVia(this.raw);
-    return this.#full;
   }
 }
 
