@@ -16,7 +16,6 @@
  *        [--rounds=3] [--keys=100] [--value-bytes=800] [--storage=memory|file] [--server=nats://127.0.0.1:4222]
  *        [--paths=natsjs,corekv,records]
  */
-import type { KV } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { openCoreKv, RequestMux, type CoreKv } from '@sipnats/bus';
 import { KvRecords } from '../../services/ua/src/store/kv-records.js';
@@ -52,18 +51,17 @@ interface Path {
   put(key: string, n: number): Promise<number>;
 }
 
-function natsJsPath(kv: KV): Path {
-  return {
-    name: 'nats.js KV',
-    get: (key) => kv.get(key),
-    update: (key, n, revision) => kv.update(key, bytes(n), revision),
-    put: (key, n) => kv.put(key, bytes(n)),
-  };
+/** The get, update and put both raw clients (nats.js KV, CoreKv) have. */
+interface RawKv {
+  get(key: string): Promise<unknown>;
+  update(key: string, data: Uint8Array, revision: number): Promise<number>;
+  put(key: string, data: Uint8Array): Promise<number>;
 }
 
-function coreKvPath(kv: CoreKv): Path {
+/** A raw client as a Path: it gets ready-made bytes. */
+function rawPath(name: string, kv: RawKv): Path {
   return {
-    name: 'CoreKv',
+    name,
     get: (key) => kv.get(key),
     update: (key, n, revision) => kv.update(key, bytes(n), revision),
     put: (key, n) => kv.put(key, bytes(n)),
@@ -140,7 +138,7 @@ async function main(): Promise<void> {
     const core = await openCoreKv(bus, mux, { bucket: BUCKET, storage: STORAGE, timeoutMs: 5000 });
     // The nats.js handle openKv made (Kvm.create): it reads by direct get, as the ua did.
     const natsKv = core.kv;
-    const all: Record<string, Path> = { natsjs: natsJsPath(natsKv), corekv: coreKvPath(core), records: recordsPath(core) };
+    const all: Record<string, Path> = { natsjs: rawPath('nats.js KV', natsKv), corekv: rawPath('CoreKv', core), records: recordsPath(core) };
     const paths = PATHS.flatMap((p) => (all[p] === undefined ? [] : [all[p]]));
     await Promise.all(Array.from({ length: KEYS }, (_, k) => core.put(`get.${k}`, bytes(k))));
 
